@@ -1,0 +1,47 @@
+package io.clawgress.api;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The one record written when a flow closes (the audit issue turns it into the audit record).
+ *
+ * @param flowId              flow id
+ * @param start               when the connection was accepted
+ * @param source              agent address and port
+ * @param originalDestination where the agent connected to
+ * @param identity            the agent, if the source is bound to one
+ * @param verdict             {@code relay} or {@code deny}
+ * @param reason              why
+ * @param ruleId              which rule decided
+ * @param policyRevision      policy revision that decided
+ * @param bytesUp             bytes read from the agent (and handed to the upstream)
+ * @param bytesDown           bytes read from the upstream (and handed to the agent)
+ * @param duration            accept to close of both sides
+ * @param termination         how the flow ended
+ * @param detail              extra words on the termination (an error message), or {@code null}
+ */
+public record FlowRecord(String flowId, Instant start, InetSocketAddress source, InetSocketAddress originalDestination,
+                         Optional<Identity> identity, String verdict, String reason, String ruleId,
+                         String policyRevision, long bytesUp, long bytesDown, Duration duration,
+                         Termination termination, String detail) {
+    public FlowRecord {
+        Objects.requireNonNull(flowId, "flowId");
+        Objects.requireNonNull(start, "start");
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(originalDestination, "originalDestination");
+        Objects.requireNonNull(identity, "identity");
+        Objects.requireNonNull(verdict, "verdict");
+        Objects.requireNonNull(reason, "reason");
+        Objects.requireNonNull(ruleId, "ruleId");
+        Objects.requireNonNull(policyRevision, "policyRevision");
+        Objects.requireNonNull(duration, "duration");
+        Objects.requireNonNull(termination, "termination");
+        if (bytesUp < 0 || bytesDown < 0) {
+            throw new IllegalArgumentException("bytes: " + bytesUp + "/" + bytesDown + " (expected: >= 0)");
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package io.clawgress.api;
+
+import java.net.InetSocketAddress;
+import java.util.Objects;
+
+/**
+ * What to do with a flow, always with the rule that decided it and a human-readable reason.
+ * Switch over it without a {@code default} branch so the compiler finds a missed case.
+ */
+public sealed interface Verdict {
+
+    /** The rule id that decided, or a fixed pseudo-rule such as {@code default} or {@code loop_guard}. */
+    String ruleId();
+
+    /** Why, in words an operator can act on. */
+    String reason();
+
+    /** The stable verdict name used in records: {@code relay} or {@code deny}. */
+    String name();
+
+    /** Splice the flow to {@code upstream}. */
+    record Relay(InetSocketAddress upstream, String ruleId, String reason) implements Verdict {
+        public Relay {
+            Objects.requireNonNull(upstream, "upstream");
+            requireText("ruleId", ruleId);
+            requireText("reason", reason);
+        }
+
+        @Override
+        public String name() {
+            return "relay";
+        }
+    }
+
+    /** Refuse the flow; {@code termination} says how (policy, loop, limit ...). */
+    record Deny(Termination termination, String ruleId, String reason) implements Verdict {
+        public Deny {
+            Objects.requireNonNull(termination, "termination");
+            requireText("ruleId", ruleId);
+            requireText("reason", reason);
+        }
+
+        @Override
+        public String name() {
+            return "deny";
+        }
+    }
+
+    private static void requireText(String field, String value) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException(field + ": '" + value + "' (expected: non-blank text)");
+        }
+    }
+}

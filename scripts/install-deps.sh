@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Installs what the build, the demo and the tests need on Ubuntu 24.04 or Debian bookworm/trixie, and only
+# what is missing: networking tools (iptables, iproute2, socat, ...), a JDK >= 21 (via scripts/env.sh), and
+# the netfilter modules TPROXY needs when they are modules. Safe to run again; run it as root.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+NAME=install-deps
+# iptables, sysctl, modprobe live in sbin, which a non-root PATH on Debian lacks.
+PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+
+say() { printf '%s: %s\n' "$NAME" "$*" >&2; }
+
+# command -> Debian package that provides it
+readonly COMMANDS=(
+    iptables:iptables ip6tables:iptables iptables-save:iptables iptables-restore:iptables
+    ip:iproute2 ss:iproute2
+    curl:curl openssl:openssl socat:socat nc:netcat-openbsd
+    sysctl:procps pgrep:procps modprobe:kmod unzip:unzip
+)
+
+missing=()
+add_missing() { local p; for p in "${missing[@]}"; do [[ "$p" == "$1" ]] && return 0; done; missing+=("$1"); }
+
+for entry in "${COMMANDS[@]}"; do
+    command -v "${entry%%:*}" >/dev/null 2>&1 || add_missing "${entry#*:}"
+done
+# The tests use OpenBSD nc flags (-N, -U); netcat-traditional also provides "nc" but lacks them.
+if command -v nc >/dev/null 2>&1; then
+    nc_help=$(nc -h 2>&1 || true)
+    [[ "$nc_help" == *OpenBSD* ]] || add_missing netcat-openbsd
+fi
+[[ -s /etc/ssl/certs/ca-certificates.crt ]] || add_missing ca-certificates
+
+if ((${#missing[@]})); then
+    if ((EUID != 0)); then
+        say "missing packages: ${missing[*]}"
+        say "install them as root:  sudo apt-get install -y --no-install-recommends ${missing[*]}"
+        say "(or run: sudo $0)"
+        exit 1
+    fi
+    command -v apt-get >/dev/null 2>&1 ||
+        { say "missing packages: ${missing[*]}, and apt-get is not available (expected Debian or Ubuntu)"; exit 1; }
+    say "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    log=$(mktemp)
+    trap 'rm -f "$log"' EXIT
+    if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+        cat "$log" >&2
+        say "apt-get failed installing: ${missing[*]}"
+        exit 1
+    fi
+    say "installed: ${missing[*]}"
+else
+    say "system packages: all present"
+fi
+
+# JDK >= 21: env.sh finds one, or apt-installs openjdk-21-jdk-headless (root only), and exports JAVA_HOME.
+# shellcheck source=SCRIPTDIR/env.sh
+if ! CLAWGRESS_INSTALL_JDK=1 source "$ROOT/scripts/env.sh"; then
+    ((EUID == 0)) ||
+        say "no JDK >= 21: install one as root (sudo apt-get install -y openjdk-21-jdk-headless)"
+    exit 1
+fi
+say "JDK: $JAVA_HOME ($("$JAVA_HOME/bin/java" -version 2>&1 | head -n1))"
+
+# Netfilter pieces the TPROXY rules use (docs/tproxy.md). Usually autoloaded, and often built in; a failure to
+# load one here is only reported: clawgress-tproxy up fails loudly if the kernel really lacks it.
+readonly MODULES=(xt_TPROXY nf_tproxy_ipv4 nf_tproxy_ipv6 xt_socket nf_socket_ipv4 nf_socket_ipv6 iptable_mangle
+    xt_mark xt_addrtype xt_conntrack xt_REDIRECT)
+if ((EUID != 0)); then
+    say "not root: netfilter modules not checked"
+elif ! command -v modprobe >/dev/null 2>&1; then
+    say "modprobe not found: netfilter modules not loaded (fine if they are built in)"
+elif [[ ! -d "/lib/modules/$(uname -r)" ]]; then
+    say "kernel $(uname -r) has no /lib/modules directory: netfilter support is built in or absent, nothing to load"
+else
+    builtin_list="/lib/modules/$(uname -r)/modules.builtin"
+    loaded=() builtin=() unavailable=()
+    for m in "${MODULES[@]}"; do
+        if [[ -r "$builtin_list" ]] && grep -q "/$m\.ko" "$builtin_list"; then
+            builtin+=("$m")
+        elif [[ -d "/sys/module/$m" ]] || modprobe -q "$m" 2>/dev/null; then
+            loaded+=("$m")
+        else
+            unavailable+=("$m")
+        fi
+    done
+    if ((${#loaded[@]})); then say "netfilter modules loaded: ${loaded[*]}"; fi
+    if ((${#builtin[@]})); then say "netfilter modules built in: ${builtin[*]}"; fi
+    if ((${#unavailable[@]})); then
+        say "netfilter modules not loadable (fine if built into the kernel): ${unavailable[*]}"
+    fi
+fi
+exit 0

@@ -1,0 +1,44 @@
+package io.clawgress.tproxy.flow;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** The global cap on concurrent agent connections ({@code connection_limit}). Shared by all event loops. */
+public final class ConnectionGate {
+
+    private final int limit;
+    private final AtomicInteger open = new AtomicInteger();
+
+    public ConnectionGate(int limit) {
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit: " + limit + " (expected: > 0)");
+        }
+        this.limit = limit;
+    }
+
+    /** Takes a slot; {@code false} when the limit is reached (nothing taken). */
+    public boolean tryAcquire() {
+        for (;;) {
+            int n = open.get();
+            if (n >= limit) {
+                return false;
+            }
+            if (open.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
+    }
+
+    public void release() {
+        if (open.decrementAndGet() < 0) {
+            throw new IllegalStateException("connection gate released more often than acquired");
+        }
+    }
+
+    public int open() {
+        return open.get();
+    }
+
+    public int limit() {
+        return limit;
+    }
+}

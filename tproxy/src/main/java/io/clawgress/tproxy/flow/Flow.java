@@ -1,0 +1,231 @@
+package io.clawgress.tproxy.flow;
+
+import io.clawgress.api.AuditSink;
+import io.clawgress.api.Decision;
+import io.clawgress.api.FlowFacts;
+import io.clawgress.api.FlowRecord;
+import io.clawgress.api.Identity;
+import io.clawgress.api.Termination;
+import io.clawgress.api.Verdict;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * One agent connection from accept to the record written at close. Confined to the client channel's event loop
+ * (the upstream channel runs on the same loop), so it needs no locks.
+ *
+ * <p>Ending rules: the first {@link Termination} set wins; abortive endings reset both sockets (SO_LINGER 0), the
+ * others close them with FIN; the record is emitted exactly once, when both channels are closed.
+ */
+public final class Flow {
+
+    /** Which socket of the flow an event concerns. */
+    public enum Side { CLIENT, UPSTREAM }
+
+    private static final String NO_REVISION = "none";
+
+    private final FlowFacts facts;
+    private final Instant start;
+    private final long startNanos;
+    private final Channel client;
+    private final Runnable onRecorded;
+    private final AuditSink sink;
+
+    private Verdict verdict;
+    private Optional<Identity> identity = Optional.empty();
+    private String policyRevision = NO_REVISION;
+    private Channel upstream;
+    private long bytesUp;
+    private long bytesDown;
+    private Termination termination;
+    private String detail;
+    private boolean clientOutputDone;
+    private boolean upstreamOutputDone;
+    private boolean recorded;
+
+    /**
+     * @param onRecorded runs once after the record is emitted (releases the connection slot)
+     */
+    public Flow(String id, Channel client, AuditSink sink, Runnable onRecorded) {
+        this.client = client;
+        this.sink = sink;
+        this.onRecorded = onRecorded;
+        this.start = Instant.now();
+        this.startNanos = System.nanoTime();
+        // Under TPROXY the accepted socket's local address is the agent's original destination.
+        this.facts = new FlowFacts(id, (InetSocketAddress) client.remoteAddress(),
+                (InetSocketAddress) client.localAddress());
+        client.closeFuture().addListener(f -> onClosed(Side.CLIENT));
+    }
+
+    public FlowFacts facts() {
+        return facts;
+    }
+
+    public String id() {
+        return facts.flowId();
+    }
+
+    public Channel client() {
+        return client;
+    }
+
+    /** The upstream channel, or {@code null} before the dial. */
+    public Channel upstream() {
+        return upstream;
+    }
+
+    public Termination termination() {
+        return termination;
+    }
+
+    /** The verdict so far, or {@code null} before the decision. */
+    public Verdict verdict() {
+        return verdict;
+    }
+
+    /** Records the decision; the verdict is what the record reports. */
+    public void decided(Decision decision) {
+        this.verdict = decision.verdict();
+        this.identity = decision.identity();
+        this.policyRevision = decision.policyRevision();
+    }
+
+    /** Refuses the flow with a reset before or instead of a policy decision (loop, limit) or after a deny. */
+    public void deny(Verdict.Deny deny) {
+        if (verdict == null) {
+            verdict = deny;
+        }
+        abort(deny.termination(), null); // the verdict's reason already says why
+    }
+
+    /** The upstream channel exists (connect in progress); its closing takes part in ending the flow. */
+    public void attachUpstream(Channel channel) {
+        if (upstream != null) {
+            throw new IllegalStateException("flow " + id() + " already has an upstream");
+        }
+        upstream = channel;
+        channel.closeFuture().addListener(f -> onClosed(Side.UPSTREAM));
+    }
+
+    /** Bytes read from {@code side}, on their way to the other side. */
+    public void countRead(Side side, int bytes) {
+        if (side == Side.CLIENT) {
+            bytesUp += bytes;
+        } else {
+            bytesDown += bytes;
+        }
+    }
+
+    public long bytesUp() {
+        return bytesUp;
+    }
+
+    public long bytesDown() {
+        return bytesDown;
+    }
+
+    /**
+     * The output toward {@code side} was shut down after everything was flushed (half-close relayed). When both
+     * directions are done the flow completed.
+     */
+    public void outputShutdown(Side side) {
+        if (side == Side.CLIENT) {
+            clientOutputDone = true;
+        } else {
+            upstreamOutputDone = true;
+        }
+        if (clientOutputDone && upstreamOutputDone) {
+            end(Termination.COMPLETED, null);
+        }
+    }
+
+    /** Ends the flow with {@code t}: abortive endings reset both sockets, graceful ones close with FIN. */
+    public void end(Termination t, String why) {
+        terminate(t, why);
+        boolean reset = isAbortive(termination);
+        close(client, reset);
+        if (upstream != null) {
+            close(upstream, reset);
+        }
+    }
+
+    /** Ends the flow with a reset of both sockets. */
+    public void abort(Termination t, String why) {
+        terminate(t, why);
+        close(client, true);
+        if (upstream != null) {
+            close(upstream, true);
+        }
+    }
+
+    private void terminate(Termination t, String why) {
+        if (termination == null) {
+            termination = t;
+            detail = why;
+        }
+    }
+
+    private static void close(Channel ch, boolean reset) {
+        if (!ch.isOpen()) {
+            return;
+        }
+        if (reset && ch.isActive()) {
+            // SO_LINGER 0: close() sends RST instead of FIN (RFC 9293 §3.10.7.1 ABORT).
+            ch.config().setOption(ChannelOption.SO_LINGER, 0);
+        }
+        ch.close();
+    }
+
+    private void onClosed(Side side) {
+        if (termination == null) {
+            // Closed without a recorded cause: the socket failed under us.
+            terminate(side == Side.CLIENT ? Termination.CLIENT_RESET : Termination.UPSTREAM_RESET,
+                    side == Side.CLIENT ? "agent connection closed" : "upstream connection closed");
+        }
+        Channel other = side == Side.CLIENT ? upstream : client;
+        if (other != null && other.isOpen()) {
+            close(other, isAbortive(termination));
+            return; // the other channel's close listener emits the record
+        }
+        emitOnce();
+    }
+
+    private void emitOnce() {
+        if (recorded || client.isOpen() || (upstream != null && upstream.isOpen())) {
+            return;
+        }
+        recorded = true;
+        try {
+            sink.record(toRecord());
+        } finally {
+            onRecorded.run();
+        }
+    }
+
+    /** The record as it stands now (emitted at close). */
+    public FlowRecord toRecord() {
+        Verdict v = verdict;
+        String verdictName = v == null ? "deny" : v.name();
+        String reason = v == null ? "closed before a decision" : v.reason();
+        String rule = v == null ? "none" : v.ruleId();
+        Termination t = termination == null ? Termination.INTERNAL_ERROR : termination;
+        return new FlowRecord(facts.flowId(), start, facts.source(), facts.originalDestination(), identity,
+                verdictName, reason, rule, policyRevision, bytesUp, bytesDown,
+                Duration.ofNanos(System.nanoTime() - startNanos), t, detail);
+    }
+
+    /** Whether an ending resets the sockets (the peer must not mistake it for a clean end of stream). */
+    static boolean isAbortive(Termination t) {
+        return switch (t) {
+            case COMPLETED, IDLE_TIMEOUT -> false;
+            case POLICY_DENIED, LOOP, CONNECTION_LIMIT, UPSTREAM_CONNECT_TIMEOUT, UPSTREAM_CONNECT_FAILED,
+                 UPSTREAM_RESET, CLIENT_RESET, SHUTDOWN, INTERNAL_ERROR -> true;
+        };
+    }
+}
