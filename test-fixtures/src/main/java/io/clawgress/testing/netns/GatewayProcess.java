@@ -1,0 +1,151 @@
+package io.clawgress.testing.netns;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The real {@code clawgressd} running in the gateway namespace of a {@link Topology}, started by
+ * {@link Topology#startGateway(String, Path)} and ready (it printed {@code clawgressd ready}).
+ *
+ * <p>Flow records are read from the flow log (JSON Lines) the config points at; they are written asynchronously
+ * after a flow closes, so use {@link #awaitFlowRecords(int, Duration)} rather than {@link #flowRecords()} right after
+ * a client finished.
+ */
+public final class GatewayProcess {
+
+    /** The line the daemon writes to stderr once it listens. */
+    public static final Pattern READY = Pattern.compile("clawgressd ready");
+    /** How long {@link #stop()} lets the daemon drain after SIGTERM before SIGKILL. */
+    public static final Duration STOP_GRACE = Duration.ofSeconds(15);
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final ManagedProcess process;
+    private final Path config;
+    private final LogTail flowLog;
+    private volatile long daemonPid = -1;
+
+    GatewayProcess(ManagedProcess process, Path config, Path flowLog) {
+        this.process = process;
+        this.config = config;
+        this.flowLog = flowLog == null ? null : new LogTail(flowLog);
+    }
+
+    /** The underlying process (its logs, {@code waitForLine}, ...). */
+    public ManagedProcess process() {
+        return process;
+    }
+
+    /** The config file the daemon was started with ({@code <workDir>/clawgress.yaml}). */
+    public Path configFile() {
+        return config;
+    }
+
+    /** The flow log path given at start; empty when none was. */
+    public Optional<Path> flowLogFile() {
+        return Optional.ofNullable(flowLog).map(LogTail::file);
+    }
+
+    /**
+     * The pid of the daemon's JVM: the spawned process itself when the launcher {@code exec}s java, otherwise its
+     * first descendant whose executable is {@code java}.
+     */
+    public long pid() {
+        long known = daemonPid;
+        if (known > 0) {
+            return known;
+        }
+        ProcessHandle root = process.handle();
+        Optional<ProcessHandle> jvm = Stream.concat(Stream.of(root), root.descendants())
+                .filter(GatewayProcess::java)
+                .findFirst();
+        jvm.ifPresent(h -> daemonPid = h.pid());
+        return jvm.map(ProcessHandle::pid).orElse(root.pid());
+    }
+
+    private static boolean java(ProcessHandle h) {
+        return h.info().command().map(c -> c.endsWith("/java")).orElse(false);
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** The daemon JVM's resident set size now (VmRSS), in KiB. */
+    public long rssKib() {
+        return ProcStatus.kib(pid(), "VmRSS");
+    }
+
+    /** The daemon JVM's peak resident set size so far (VmHWM), in KiB. */
+    public long peakRssKib() {
+        return ProcStatus.kib(pid(), "VmHWM");
+    }
+
+    /** Everything the daemon wrote to stderr so far. */
+    public String stderrText() {
+        return process.stderrText();
+    }
+
+    /** Stops the daemon: SIGTERM, up to {@link #STOP_GRACE} to drain, then SIGKILL. Returns the exit code. */
+    public int stop() {
+        return process.stop(STOP_GRACE);
+    }
+
+    /** The complete flow records written so far, parsed, in file order. */
+    public List<JsonNode> flowRecords() {
+        if (flowLog == null) {
+            throw new IllegalStateException("no flow log path was given to startGateway");
+        }
+        List<JsonNode> out = new ArrayList<>();
+        for (String line : flowLog.lines(false)) {
+            if (line.isBlank()) {
+                continue;
+            }
+            try {
+                out.add(JSON.readTree(line));
+            } catch (JsonProcessingException e) {
+                throw new AssertionError("malformed flow record in " + flowLog.file() + ": " + line, e);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Waits until at least {@code n} flow records were written.
+     *
+     * @return all records so far (at least {@code n})
+     * @throws AssertionError with the records so far and the daemon's stderr on timeout or when the daemon exits
+     */
+    public List<JsonNode> awaitFlowRecords(int n, Duration timeout) {
+        return Await.until(timeout, n + " flow record(s) in " + flowLogFile().orElse(null), () -> {
+            List<JsonNode> records = flowRecords();
+            if (records.size() >= n) {
+                return Optional.of(records);
+            }
+            if (!process.isAlive()) {
+                throw new AssertionError("clawgressd exited with " + records.size() + " of " + n
+                        + " flow records\n" + process.describe());
+            }
+            return Optional.empty();
+        }, () -> "records so far: " + flowRecords() + "\n" + process.describe());
+    }
+
+    /** A multi-line description for failure messages (state, command, stderr tail). */
+    public String describe() {
+        return process.describe();
+    }
+
+    @Override
+    public String toString() {
+        return "GatewayProcess[pid " + process.pid() + ", " + config + "]";
+    }
+}

@@ -1,0 +1,29 @@
+/**
+ * The end-to-end harness: real network namespaces, real TPROXY rules, the real {@code clawgressd}, real peers and
+ * clients. Test traffic only ever goes to loopback or to addresses inside namespaces the test created.
+ *
+ * <pre>{@code
+ * @Test
+ * void allowedFlowIsRelayed(@TempDir Path dir) {
+ *     Privileges.requireOrSkip("ip", "iptables", "curl");
+ *     try (Topology t = Topology.create(dir)) {
+ *         ManagedProcess http = Peer.spawn(t.upstream(), "http", dir,
+ *                 "http-server", "--bind", "198.18.2.2", "--port", "80");
+ *         http.awaitEvent("ready", Duration.ofSeconds(30));
+ *         t.installTproxy(15001);
+ *         Path flows = dir.resolve("flows.jsonl");
+ *         GatewayProcess gw = t.startGateway(yamlWith(15001, flows), flows);
+ *         ExecResult r = t.agent().execOk(Duration.ofSeconds(20), "curl", "-sS", "--max-time", "10",
+ *                 "http://198.18.2.2/");
+ *         assertThat(r.stdout()).isEqualTo("hello from upstream 198.18.2.2:80\n");
+ *         assertThat(gw.awaitFlowRecords(1, Duration.ofSeconds(10)).get(0).get("termination").asText())
+ *                 .isEqualTo("completed");
+ *     }
+ * }
+ * }</pre>
+ *
+ * Name privileged test classes {@code *IT} so failsafe runs them after {@code package}; guard each with
+ * {@link io.clawgress.testing.netns.Privileges#requireOrSkip(String...)} (a failure, not a skip, when
+ * {@code CI=true}).
+ */
+package io.clawgress.testing.netns;
