@@ -40,6 +40,7 @@ public final class Flow {
     private Optional<Identity> identity = Optional.empty();
     private String policyRevision = NO_REVISION;
     private Channel upstream;
+    private boolean upstreamConnected;
     private long bytesUp;
     private long bytesDown;
     private Termination termination;
@@ -113,6 +114,11 @@ public final class Flow {
         channel.closeFuture().addListener(f -> onClosed(Side.UPSTREAM));
     }
 
+    /** The upstream completed its TCP handshake; from now on its closing is an upstream ending. */
+    public void upstreamConnected() {
+        upstreamConnected = true;
+    }
+
     /** Bytes read from {@code side}, on their way to the other side. */
     public void countRead(Side side, int bytes) {
         if (side == Side.CLIENT) {
@@ -183,6 +189,11 @@ public final class Flow {
     }
 
     private void onClosed(Side side) {
+        if (side == Side.UPSTREAM && !upstreamConnected && termination == null) {
+            // A failed dial closes the channel before the connect listener runs; that listener names the ending
+            // (timeout or failure) and aborts the flow.
+            return;
+        }
         if (termination == null) {
             // Closed without a recorded cause: the socket failed under us.
             terminate(side == Side.CLIENT ? Termination.CLIENT_RESET : Termination.UPSTREAM_RESET,

@@ -72,6 +72,7 @@ public final class RelayStage extends ChannelInboundHandlerAdapter {
             return;
         }
         Channel upstream = f.channel();
+        flow.upstreamConnected();
         if (!client.isActive()) {
             flow.abort(Termination.CLIENT_RESET, "agent went away while the upstream was dialled");
             return;

@@ -34,6 +34,7 @@ class RelayHandlerTest {
         upstream = DuplexEmbeddedChannel.of("198.18.2.1:50000", "198.18.2.2:80");
         flow = new Flow("f-1", client, records::add, () -> released++);
         flow.attachUpstream(upstream);
+        flow.upstreamConnected();
         client.pipeline().addLast(new RelayHandler(flow, Flow.Side.CLIENT, upstream));
         upstream.pipeline().addLast(new RelayHandler(flow, Flow.Side.UPSTREAM, client));
         client.resetReadRequests();

@@ -1,0 +1,258 @@
+package io.clawgress.appliance.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.clawgress.testing.netns.Await;
+import io.clawgress.testing.netns.ExecResult;
+import io.clawgress.testing.netns.GatewayProcess;
+import io.clawgress.testing.netns.ManagedProcess;
+import io.clawgress.testing.netns.Privileges;
+import io.clawgress.testing.netns.Topology;
+import io.clawgress.testing.peer.Peer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The L4 data path end to end: real TPROXY rules ({@code systemd/clawgress-tproxy}) and the real
+ * {@code bin/clawgressd} in a gateway namespace, real curl and Java TCP peers in the agent namespace, real servers
+ * in the upstream namespace. Nothing fakes the original destination: the agent dials the upstream's address and
+ * the kernel hands the connection to the gateway. One topology per transport (subclasses), shared by the cases.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class DataPathE2E {
+
+    static final String UPSTREAM = "198.18.2.2";
+    static final String DENIED_HOST = "198.18.2.3";
+    static final String GATEWAY = "198.18.1.1";
+    static final int TPROXY_PORT = 15001;
+    static final Duration T = Duration.ofSeconds(30);
+    static final long GIB = 1L << 30;
+
+    Topology topology;
+    GatewayProcess gateway;
+    ManagedProcess http80;
+    ManagedProcess http8080;
+    ManagedProcess httpDenied;
+    ManagedProcess silent;
+    ManagedProcess bulk;
+
+    /** {@code epoll} or {@code io_uring}. */
+    abstract String transport();
+
+    @BeforeAll
+    void startTopology() throws IOException {
+        Privileges.requireOrSkip("ip", "iptables", "curl");
+        Path dir = Files.createTempDirectory("clawgress-e2e-" + transport() + "-");
+        topology = Topology.create(dir);
+        topology.addUpstreamAddress(DENIED_HOST);
+        http80 = upstreamPeer("http-80", "http-server", "--bind", UPSTREAM, "--port", "80");
+        http8080 = upstreamPeer("http-8080", "http-server", "--bind", UPSTREAM, "--port", "8080");
+        httpDenied = upstreamPeer("http-denied", "http-server", "--bind", DENIED_HOST, "--port", "80");
+        silent = upstreamPeer("silent-7000", "silent-server", "--bind", UPSTREAM, "--port", "7000");
+        bulk = upstreamPeer("bulk-9000", "bulk-server", "--bind", UPSTREAM, "--port", "9000",
+                "--bytes", "1G", "--seed", "7", "--after-eof-bytes", "64M", "--timeout-seconds", "300");
+        // An upstream that never answers SYN: its packets are dropped before the stack sees them.
+        topology.upstream().execOk(T, "iptables", "-A", "INPUT", "-p", "tcp", "--dport", "9999", "-j", "DROP");
+
+        topology.installTproxy(TPROXY_PORT).assertOk("clawgress-tproxy up");
+        Path flows = dir.resolve("flows.jsonl");
+        gateway = topology.startGateway(config(flows), flows);
+        assertThat(gateway.stderrText()).as("the daemon runs on the transport under test")
+                .contains("clawgressd ready").contains("(" + transport() + ")");
+    }
+
+    private String config(Path flows) {
+        return """
+                listener: {address: 0.0.0.0, port: %d, transport: %s}
+                timeouts: {upstream_connect: 1s, idle: 3s}
+                flow_log: {path: %s}
+                static_policy:
+                  bindings:
+                    - subnet: 198.18.1.0/24
+                      identity: {agent_id: e2e-agent, team_id: qa, environment: test}
+                  rules:
+                    - {id: deny-second-host, action: deny, destinations: [%s/32]}
+                    - {id: allow-upstream, action: allow, destinations: [%s/32], ports: [80, 81, 7000, 9000, 9999]}
+                """.formatted(TPROXY_PORT, transport(), flows, DENIED_HOST, UPSTREAM);
+    }
+
+    private ManagedProcess upstreamPeer(String name, String... args) {
+        ManagedProcess p = Peer.spawn(topology.upstream(), name, topology.workDir(), args);
+        p.awaitEvent("ready", T);
+        return p;
+    }
+
+    @AfterAll
+    void stopTopology() {
+        if (topology != null) {
+            topology.close();
+        }
+    }
+
+    @Test
+    void anAllowedConnectionGetsTheUpstreamsAnswerAndARecordWithExactByteCounts() {
+        ExecResult curl = curl(41001, "http://" + UPSTREAM + "/");
+        assertThat(curl.exitCode()).as(curl.describe()).isZero();
+        String[] w = writeOut(curl);
+        assertThat(curl.stdout()).startsWith("hello from upstream " + UPSTREAM + ":80\n");
+        assertThat(w[0]).isEqualTo("200");
+
+        JsonNode r = record(41001);
+        assertThat(r.get("verdict").asText()).isEqualTo("relay");
+        assertThat(r.get("rule").asText()).isEqualTo("allow-upstream");
+        assertThat(r.get("reason").asText()).contains("allowed by rule allow-upstream");
+        assertThat(r.get("original_destination").asText()).isEqualTo(UPSTREAM + ":80");
+        assertThat(r.get("source").asText()).isEqualTo("198.18.1.2:41001");
+        assertThat(r.get("identity").get("agent_id").asText()).isEqualTo("e2e-agent");
+        assertThat(r.get("identity").get("auth").asText()).isEqualTo("subnet");
+        assertThat(r.get("policy_revision").asText()).startsWith("static:");
+        assertThat(r.get("termination").asText()).isEqualTo("completed");
+        // curl's own counts: request bytes sent; response header + body bytes received.
+        assertThat(r.get("bytes_up").asLong()).isEqualTo(Long.parseLong(w[1]));
+        assertThat(r.get("bytes_down").asLong()).isEqualTo(Long.parseLong(w[2]) + Long.parseLong(w[3]));
+        assertThat(r.get("duration_ms").asDouble()).isPositive();
+        assertThat(r.get("flow_id").asText()).isNotBlank();
+        assertThat(http80.events("accept")).anySatisfy(a ->
+                assertThat(a.get("remote").asText()).startsWith("198.18.2.1:"));
+    }
+
+    @Test
+    void aDeniedPortIsResetFastAndNeverReachesTheUpstream() {
+        ExecResult curl = curl(41002, "http://" + UPSTREAM + ":8080/");
+        assertReset(curl);
+        JsonNode r = record(41002);
+        assertThat(r.get("verdict").asText()).isEqualTo("deny");
+        assertThat(r.get("rule").asText()).isEqualTo("default");
+        assertThat(r.get("termination").asText()).isEqualTo("policy_denied");
+        assertThat(r.get("reason").asText()).contains("default deny");
+        assertThat(r.get("bytes_up").asLong()).isZero();
+        assertThat(r.get("bytes_down").asLong()).isZero();
+        assertThat(http8080.events("accept")).as("the upstream on :8080 saw no connection").isEmpty();
+    }
+
+    @Test
+    void aDenyRuleResetsAndNamesItself() {
+        ExecResult curl = curl(41003, "http://" + DENIED_HOST + "/");
+        assertReset(curl);
+        JsonNode r = record(41003);
+        assertThat(r.get("rule").asText()).isEqualTo("deny-second-host");
+        assertThat(r.get("termination").asText()).isEqualTo("policy_denied");
+        assertThat(httpDenied.events("accept")).isEmpty();
+    }
+
+    @Test
+    void theGatewaysOwnListenerIsRefusedAsALoop() {
+        ExecResult curl = curl(41004, "http://" + GATEWAY + ":" + TPROXY_PORT + "/");
+        assertReset(curl);
+        JsonNode r = record(41004);
+        assertThat(r.get("termination").asText()).isEqualTo("loop");
+        assertThat(r.get("rule").asText()).isEqualTo("loop_guard");
+        assertThat(r.get("original_destination").asText()).isEqualTo(GATEWAY + ":" + TPROXY_PORT);
+        assertThat(r.get("bytes_up").asLong()).isZero();
+    }
+
+    @Test
+    void aRefusingUpstreamEndsAsConnectFailedAndResetsTheAgent() {
+        ExecResult curl = curl(41005, "http://" + UPSTREAM + ":81/");
+        assertThat(curl.exitCode()).as(curl.describe()).isIn(52, 55, 56);
+        JsonNode r = record(41005);
+        assertThat(r.get("verdict").asText()).isEqualTo("relay");
+        assertThat(r.get("termination").asText()).isEqualTo("upstream_connect_failed");
+        assertThat(r.get("detail").asText()).containsIgnoringCase("refused");
+    }
+
+    @Test
+    void anUpstreamThatNeverAnswersSynEndsAsConnectTimeout() {
+        ManagedProcess client = Peer.spawn(topology.agent(), "hold-9999", topology.workDir(),
+                "hold-client", "--connect", UPSTREAM + ":9999", "--timeout-seconds", "20");
+        JsonNode done = client.awaitEvent("done", T);
+        assertThat(done.get("ended").asText()).as("agent sees a reset, not a hang").isEqualTo("reset");
+        JsonNode r = awaitRecord(rec -> rec.get("original_destination").asText().equals(UPSTREAM + ":9999"));
+        assertThat(r.get("termination").asText()).isEqualTo("upstream_connect_timeout");
+        assertThat(r.get("duration_ms").asDouble()).isGreaterThanOrEqualTo(900.0);
+    }
+
+    @Test
+    void anIdleFlowEndsAsIdleTimeout() {
+        ManagedProcess client = Peer.spawn(topology.agent(), "hold-7000", topology.workDir(),
+                "hold-client", "--connect", UPSTREAM + ":7000", "--timeout-seconds", "20");
+        JsonNode done = client.awaitEvent("done", T);
+        assertThat(done.get("ended").asText()).isEqualTo("eof");
+        assertThat(done.get("elapsed_ms").asLong()).isGreaterThanOrEqualTo(2_900);
+        JsonNode r = awaitRecord(rec -> rec.get("original_destination").asText().equals(UPSTREAM + ":7000"));
+        assertThat(r.get("termination").asText()).isEqualTo("idle_timeout");
+        assertThat(silent.awaitEvent("done", T).get("ended").asText()).isEqualTo("eof");
+    }
+
+    @Test
+    void oneGibEachWayRelaysIntactWithHalfCloseAndBoundedMemory() throws Exception {
+        ManagedProcess client = Peer.spawn(topology.agent(), "bulk-client", topology.workDir(),
+                "bulk-client", "--connect", UPSTREAM + ":9000", "--bytes", "1G", "--seed", "11",
+                "--timeout-seconds", "300");
+        JsonNode c = client.awaitEvent("done", Duration.ofMinutes(5));
+        JsonNode s = bulk.awaitEvent("done", T);
+
+        assertThat(c.get("ended").asText()).isEqualTo("eof");
+        assertThat(s.get("ended").asText()).isEqualTo("eof");
+        assertThat(c.get("sent_bytes").asLong()).isEqualTo(GIB);
+        assertThat(s.get("received_bytes").asLong()).isEqualTo(GIB);
+        assertThat(s.get("received_sha256").asText()).isEqualTo(c.get("sent_sha256").asText())
+                .isEqualTo(Peer.patternSha256(11, GIB));
+        assertThat(c.get("received_bytes").asLong()).isEqualTo(GIB);
+        assertThat(c.get("received_sha256").asText()).isEqualTo(s.get("sent_sha256").asText())
+                .isEqualTo(Peer.patternSha256(7, GIB));
+        // Half-close: the server sent its last 64 MiB only after it saw the agent's FIN, and they arrived.
+        assertThat(s.get("sent_after_eof_bytes").asLong()).isEqualTo(64L << 20);
+        assertThat(c.get("received_after_shutdown_bytes").asLong()).isGreaterThanOrEqualTo(64L << 20);
+
+        JsonNode r = awaitRecord(rec -> rec.get("original_destination").asText().equals(UPSTREAM + ":9000"));
+        assertThat(r.get("termination").asText()).isEqualTo("completed");
+        assertThat(r.get("bytes_up").asLong()).isEqualTo(GIB);
+        assertThat(r.get("bytes_down").asLong()).isEqualTo(GIB);
+
+        long peakMib = gateway.peakRssKib() / 1024;
+        double seconds = c.get("elapsed_ms").asLong() / 1000.0;
+        System.out.printf("[e2e %s] 1 GiB each way in %.1f s (%.0f MiB/s each way); gateway RSS now %d MiB, "
+                + "peak %d MiB (JVM: -Xmx256m -XX:MaxDirectMemorySize=256m)%n", transport(), seconds,
+                1024 / seconds, gateway.rssKib() / 1024, peakMib);
+        assertThat(peakMib).as("gateway peak RSS (MiB) stays bounded while relaying 2 GiB").isLessThan(640);
+    }
+
+    /** curl from the agent with a pinned source port so the flow record can be found by it. */
+    ExecResult curl(int localPort, String url) {
+        return topology.agent().exec(T, "curl", "-sS", "--max-time", "10", "--local-port", Integer.toString(localPort),
+                "-w", "\n%{http_code} %{size_request} %{size_header} %{size_download} %{time_total}", url);
+    }
+
+    /** The -w fields: http_code, size_request, size_header, size_download, time_total. */
+    static String[] writeOut(ExecResult curl) {
+        String[] lines = curl.stdout().split("\n");
+        return lines[lines.length - 1].trim().split(" ");
+    }
+
+    static void assertReset(ExecResult curl) {
+        // 55/56: send/recv failure. The handshake succeeds (the kernel completes it for TPROXY), then RST.
+        assertThat(curl.exitCode()).as(curl.describe()).isIn(55, 56);
+        assertThat(curl.stderr()).containsIgnoringCase("reset");
+        double seconds = Double.parseDouble(writeOut(curl)[4]);
+        assertThat(seconds).as("the agent sees the reset within 100 ms").isLessThan(0.1);
+    }
+
+    JsonNode record(int sourcePort) {
+        return awaitRecord(r -> r.get("source").asText().equals("198.18.1.2:" + sourcePort));
+    }
+
+    JsonNode awaitRecord(java.util.function.Predicate<JsonNode> match) {
+        return Await.until(T, "a flow record", () -> gateway.flowRecords().stream().filter(match).findFirst()
+                .map(Optional::of).orElse(Optional.empty()), () -> gateway.describe());
+    }
+}
