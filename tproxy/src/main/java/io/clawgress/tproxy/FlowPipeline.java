@@ -7,7 +7,7 @@ import io.clawgress.api.Verdict;
 import io.clawgress.tproxy.decide.DecideStage;
 import io.clawgress.tproxy.flow.ConnectionGate;
 import io.clawgress.tproxy.flow.Flow;
-import io.clawgress.tproxy.flow.FlowErrorHandler;
+import io.clawgress.tproxy.flow.FlowTailHandler;
 import io.clawgress.tproxy.flow.FlowIds;
 import io.clawgress.tproxy.origdst.LoopGuard;
 import io.clawgress.tproxy.origdst.OriginalDestinationStage;
@@ -30,7 +30,7 @@ import java.time.Duration;
  *   (peek, identity: later issues)
  *   decide   FlowDecider, once                                                          -> deny: reset
  *   relay    dial upstream on this event loop, then RelayHandler both ways
- *   errors   last: anything unhandled resets the flow
+ *   errors   last: keeps agent input that arrives before the relay; anything unhandled resets the flow
  * </pre>
  * The agent channel is not read (autoRead off) until the relay stage has connected the upstream.
  */
@@ -79,6 +79,6 @@ public final class FlowPipeline extends ChannelInitializer<Channel> {
                 .addLast(ORIGDST, new OriginalDestinationStage(flow, loopGuard))
                 .addLast(DECIDE, new DecideStage(flow, decider))
                 .addLast(RELAY, new RelayStage(flow, upstreamBootstrap, idleTimeout))
-                .addLast(ERRORS, new FlowErrorHandler(flow));
+                .addLast(ERRORS, new FlowTailHandler(flow));
     }
 }

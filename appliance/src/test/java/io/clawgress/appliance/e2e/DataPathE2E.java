@@ -43,6 +43,7 @@ abstract class DataPathE2E {
     ManagedProcess http8080;
     ManagedProcess httpDenied;
     ManagedProcess silent;
+    ManagedProcess silentForAbort;
     ManagedProcess bulk;
 
     /** {@code epoll} or {@code io_uring}. */
@@ -58,6 +59,8 @@ abstract class DataPathE2E {
         http8080 = upstreamPeer("http-8080", "http-server", "--bind", UPSTREAM, "--port", "8080");
         httpDenied = upstreamPeer("http-denied", "http-server", "--bind", DENIED_HOST, "--port", "80");
         silent = upstreamPeer("silent-7000", "silent-server", "--bind", UPSTREAM, "--port", "7000");
+        silentForAbort = upstreamPeer("silent-7001", "silent-server", "--bind", UPSTREAM, "--port", "7001",
+                "--hold-after-eof-seconds", "20");
         bulk = upstreamPeer("bulk-9000", "bulk-server", "--bind", UPSTREAM, "--port", "9000",
                 "--bytes", "1G", "--seed", "7", "--after-eof-bytes", "64M", "--timeout-seconds", "300");
         // An upstream that never answers SYN: its packets are dropped before the stack sees them.
@@ -81,7 +84,7 @@ abstract class DataPathE2E {
                       identity: {agent_id: e2e-agent, team_id: qa, environment: test}
                   rules:
                     - {id: deny-second-host, action: deny, destinations: [%s/32]}
-                    - {id: allow-upstream, action: allow, destinations: [%s/32], ports: [80, 81, 7000, 9000, 9999]}
+                    - {id: allow-upstream, action: allow, destinations: [%s/32], ports: [80, 81, 7000, 7001, 9000, 9999]}
                 """.formatted(TPROXY_PORT, transport(), flows, DENIED_HOST, UPSTREAM);
     }
 
@@ -225,6 +228,42 @@ abstract class DataPathE2E {
                 + "peak %d MiB (JVM: -Xmx256m -XX:MaxDirectMemorySize=256m)%n", transport(), seconds,
                 1024 / seconds, gateway.rssKib() / 1024, peakMib);
         assertThat(peakMib).as("gateway peak RSS (MiB) stays bounded while relaying 2 GiB").isLessThan(640);
+    }
+
+    @Test
+    void anAgentThatSendsAndHalfClosesAtOnceStillGetsTheWholeAnswer() {
+        // nc -N sends the request and its FIN right after the handshake, usually before the gateway has dialled
+        // the upstream: those bytes and that FIN must wait for the relay, not be lost. Repeated to hit both orders.
+        for (int i = 0; i < 10; i++) {
+            ExecResult nc = topology.agent().execWithStdin(T,
+                    "GET /nc HTTP/1.1\r\nHost: upstream\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+                    "nc", "-N", "-w", "5", UPSTREAM, "80");
+            assertThat(nc.exitCode()).as(nc.describe()).isZero();
+            assertThat(nc.stdout()).as("attempt " + i).startsWith("HTTP/1.1 200")
+                    .endsWith("hello from upstream " + UPSTREAM + ":80\n");
+        }
+    }
+
+    @Test
+    void anAgentThatHalfClosesThenResetsEndsPromptlyWithoutBurningCpu() throws IOException {
+        ManagedProcess client = Peer.spawn(topology.agent(), "abort-7001", topology.workDir(),
+                "abort-client", "--connect", UPSTREAM + ":7001", "--reset-after-seconds", "1");
+        assertThat(client.awaitEvent("done", T).get("ended").asText()).isEqualTo("reset_sent");
+        long before = cpuTicks(gateway.pid());
+        JsonNode r = awaitRecord(rec -> rec.get("original_destination").asText().equals(UPSTREAM + ":7001"));
+        long ticks = cpuTicks(gateway.pid()) - before;
+        System.out.printf("[e2e %s] half-close then reset: ended %s after %.0f ms, gateway CPU %d ticks meanwhile%n",
+                transport(), r.get("termination").asText(), r.get("duration_ms").asDouble(), ticks);
+        assertThat(r.get("termination").asText()).isIn("client_reset", "idle_timeout");
+        assertThat(ticks).as("gateway CPU ticks (1/100 s) while the reset flow was open: no busy loop")
+                .isLessThan(50);
+    }
+
+    /** utime + stime of a process, in clock ticks (1/100 s), from /proc/PID/stat. */
+    static long cpuTicks(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
 
     /** curl from the agent with a pinned source port so the flow record can be found by it. */

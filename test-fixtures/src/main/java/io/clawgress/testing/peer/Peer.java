@@ -20,9 +20,10 @@ import java.util.Map;
  * <pre>
  * http-server   --bind ADDR --port P
  * bulk-server   --bind ADDR --port P --bytes N --seed S [--after-eof-bytes M] [--timeout-seconds T]
- * silent-server --bind ADDR --port P [--idle-timeout-seconds T]
+ * silent-server --bind ADDR --port P [--idle-timeout-seconds T] [--hold-after-eof-seconds H]
  * bulk-client   --connect ADDR:P --bytes N --seed S [--timeout-seconds T]
  * hold-client   --connect ADDR:P [--timeout-seconds T]
+ * abort-client  --connect ADDR:P [--reset-after-seconds T]   (FIN at once, RST after T)
  * </pre>
  *
  * Byte counts take k/M/G suffixes (binary). Servers stop by themselves after {@code --lifetime-seconds}
@@ -57,6 +58,7 @@ public final class Peer {
                 case "silent-server" -> SilentServer.run(a, events);
                 case "bulk-client" -> BulkClient.run(a, events);
                 case "hold-client" -> HoldClient.run(a, events);
+                case "abort-client" -> AbortClient.run(a, events);
                 default -> throw new Args.UsageException("unknown subcommand: " + command);
             };
         } catch (Args.UsageException e) {
@@ -73,7 +75,7 @@ public final class Peer {
     }
 
     private static String usage() {
-        return "usage: Peer http-server|bulk-server|silent-server|bulk-client|hold-client --option value ...";
+        return "usage: Peer http-server|bulk-server|silent-server|bulk-client|hold-client|abort-client --option value ...";
     }
 
     /** Starts a peer inside {@code ns} (see the class comment for {@code args}); stopped when the namespace closes. */

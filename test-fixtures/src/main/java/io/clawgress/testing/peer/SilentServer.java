@@ -18,10 +18,11 @@ final class SilentServer {
 
     static int run(Args args, Events events) throws IOException {
         Duration idle = args.seconds("idle-timeout-seconds", Duration.ZERO);
-        return ServerLoop.serve(args, events, Map.of(), s -> handle(s, events, idle));
+        Duration holdAfterEof = args.seconds("hold-after-eof-seconds", Duration.ZERO);
+        return ServerLoop.serve(args, events, Map.of(), s -> handle(s, events, idle, holdAfterEof));
     }
 
-    private static void handle(Socket s, Events events, Duration idle) throws IOException {
+    private static void handle(Socket s, Events events, Duration idle, Duration holdAfterEof) throws IOException {
         long start = System.nanoTime();
         String remote = Events.endpoint(s.getRemoteSocketAddress());
         s.setSoTimeout((int) Math.min(Integer.MAX_VALUE, idle.toMillis()));
@@ -43,5 +44,12 @@ final class SilentServer {
         done.put("duration_ms", (System.nanoTime() - start) / 1_000_000);
         done.put("received_bytes", received);
         events.emit(done);
+        if (Outcome.EOF.equals(ended) && !holdAfterEof.isZero()) {
+            try {
+                Thread.sleep(holdAfterEof.toMillis()); // keep our direction open: the peer is half-closed
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 }

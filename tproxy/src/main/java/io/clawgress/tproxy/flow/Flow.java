@@ -36,6 +36,7 @@ public final class Flow {
     private final Runnable onRecorded;
     private final AuditSink sink;
 
+    private final EarlyInput earlyInput = new EarlyInput();
     private Verdict verdict;
     private Optional<Identity> identity = Optional.empty();
     private String policyRevision = NO_REVISION;
@@ -88,6 +89,11 @@ public final class Flow {
     /** The verdict so far, or {@code null} before the decision. */
     public Verdict verdict() {
         return verdict;
+    }
+
+    /** Agent input that arrived before the relay was in place. */
+    public EarlyInput earlyInput() {
+        return earlyInput;
     }
 
     /** Records the decision; the verdict is what the record reports. */
@@ -212,6 +218,7 @@ public final class Flow {
             return;
         }
         recorded = true;
+        earlyInput.release();
         try {
             sink.record(toRecord());
         } finally {

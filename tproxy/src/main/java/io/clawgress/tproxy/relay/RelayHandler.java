@@ -67,6 +67,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
         if (evt instanceof ChannelInputShutdownEvent) {
             // This side sent FIN: flush what it sent, then send FIN onwards (half-close, RFC 9293 §3.6).
             Flow.Side peerSide = side == Flow.Side.CLIENT ? Flow.Side.UPSTREAM : Flow.Side.CLIENT;
+            HalfCloseWatch.start(flow, side, ctx.channel());
             peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFuture f) -> {
                 if (!f.isSuccess()) {
                     return; // the write failure already ended the flow

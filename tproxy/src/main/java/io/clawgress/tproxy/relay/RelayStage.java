@@ -11,6 +11,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.NetUtil;
 
@@ -83,7 +84,18 @@ public final class RelayStage extends ChannelInboundHandlerAdapter {
                         new IdleStateHandler(true, 0, 0, idleTimeout.toMillis(), TimeUnit.MILLISECONDS))
                 .addBefore(FlowPipeline.ERRORS, RELAY, new RelayHandler(flow, Flow.Side.CLIENT, upstream));
         upstream.pipeline().addLast(RELAY, new RelayHandler(flow, Flow.Side.UPSTREAM, client));
-        client.read();
+        // What the agent sent while we dialled goes first, then its end of stream if that came too.
+        flow.earlyInput().drainTo(buf -> {
+            flow.countRead(Flow.Side.CLIENT, buf.readableBytes());
+            upstream.write(buf, upstream.voidPromise());
+        });
+        upstream.flush();
+        if (flow.earlyInput().isInputShutdown()) {
+            // Fired from the idle handler's context, so the next handler, the relay, sees it.
+            client.pipeline().context(IDLE).fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+        } else {
+            client.read();
+        }
         upstream.read();
     }
 
