@@ -1,5 +1,6 @@
-# Sourced by bin/* and scripts/*: finds a JDK >= 21 and exports JAVA_HOME. Installs one when asked
-# (CLAWGRESS_INSTALL_JDK=1, as root) and none is found.
+# Sourced by bin/* and scripts/*: finds a JDK >= 21 and exports JAVA_HOME. With CLAWGRESS_INSTALL_JDK=1 (as root)
+# it installs one with apt when none is found: openjdk-21-jdk-headless (Ubuntu 24.04, Debian 13), else
+# openjdk-25-jdk-headless. Debian 12 ships neither; there, install a JDK >= 21 (e.g. Temurin) under /usr/lib/jvm.
 # shellcheck shell=bash
 
 clawgress_java_major() { # $1 = java binary; prints the feature version, e.g. 21
@@ -10,7 +11,9 @@ clawgress_find_jdk() {
     local candidates=() c v
     [[ -n "${JAVA_HOME:-}" ]] && candidates+=("$JAVA_HOME")
     candidates+=(/usr/lib/jvm/* /opt/java/* /opt/jdk*)
-    command -v javac >/dev/null 2>&1 && candidates+=("$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")")
+    if command -v javac >/dev/null 2>&1; then
+        candidates+=("$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")")
+    fi
     for c in "${candidates[@]}"; do
         [[ -x "$c/bin/java" && -x "$c/bin/javac" ]] || continue
         v="$(clawgress_java_major "$c/bin/java")"
@@ -19,21 +22,36 @@ clawgress_find_jdk() {
     return 1
 }
 
+clawgress_install_jdk() {
+    local pkg
+    echo "clawgress: no JDK >= 21 found; installing one with apt" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || return 1
+    for pkg in openjdk-21-jdk-headless openjdk-25-jdk-headless; do
+        if [[ -n "$(apt-cache policy "$pkg" 2>/dev/null | sed -n 's/^ *Candidate: *//p' | grep -v '(none)')" ]]; then
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$pkg" >&2 && return 0
+        fi
+    done
+    echo "clawgress: this distribution's apt sources offer no JDK >= 21 (Debian 12 has only 17);" \
+         "install one (e.g. Temurin 21) under /usr/lib/jvm, or use Ubuntu 24.04 / Debian 13" >&2
+    return 1
+}
+
 if ! CLAWGRESS_JAVA_HOME="$(clawgress_find_jdk)"; then
-    if [[ "${CLAWGRESS_INSTALL_JDK:-0}" == 1 && "$(id -u)" == 0 ]]; then
-        echo "clawgress: no JDK >= 21 found; installing openjdk-21-jdk-headless with apt" >&2
-        DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 \
-            && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-21-jdk-headless >&2 \
-            || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-25-jdk-headless >&2
-        CLAWGRESS_JAVA_HOME="$(clawgress_find_jdk)" || { echo "clawgress: JDK install failed" >&2; return 1 2>/dev/null || exit 1; }
+    if [[ "${CLAWGRESS_INSTALL_JDK:-0}" == 1 && "$(id -u)" == 0 ]] && clawgress_install_jdk \
+            && CLAWGRESS_JAVA_HOME="$(clawgress_find_jdk)"; then
+        :
     else
-        echo "clawgress: no JDK >= 21 found (looked at JAVA_HOME, /usr/lib/jvm/*, PATH). Install openjdk-21-jdk-headless," \
-             "or run scripts/install-deps.sh as root." >&2
+        echo "clawgress: no JDK >= 21 found (looked at JAVA_HOME, /usr/lib/jvm/*, /opt, PATH);" \
+             "run scripts/install-deps.sh as root, or install openjdk-21-jdk-headless" >&2
         return 1 2>/dev/null || exit 1
     fi
 fi
 export JAVA_HOME="$CLAWGRESS_JAVA_HOME"
+
 # Maven's bundled Guice touches sun.misc.Unsafe; JDK >= 24 warns loudly unless told it is expected.
 if (( $(clawgress_java_major "$JAVA_HOME/bin/java") >= 24 )); then
-    case " ${MAVEN_OPTS:-} " in *sun-misc-unsafe*) ;; *) export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" ;; esac
+    case " ${MAVEN_OPTS:-} " in
+        *sun-misc-unsafe*) ;;
+        *) export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" ;;
+    esac
 fi

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -84,7 +85,10 @@ abstract class DataPathE2E {
                       identity: {agent_id: e2e-agent, team_id: qa, environment: test}
                   rules:
                     - {id: deny-second-host, action: deny, destinations: [%s/32]}
-                    - {id: allow-upstream, action: allow, destinations: [%s/32], ports: [80, 81, 7000, 7001, 9000, 9999]}
+                    - id: allow-upstream
+                      action: allow
+                      destinations: [%s/32]
+                      ports: [80, 81, 7000, 7001, 9000, 9999]
                 """.formatted(TPROXY_PORT, transport(), flows, DENIED_HOST, UPSTREAM);
     }
 
@@ -235,9 +239,8 @@ abstract class DataPathE2E {
         // nc -N sends the request and its FIN right after the handshake, usually before the gateway has dialled
         // the upstream: those bytes and that FIN must wait for the relay, not be lost. Repeated to hit both orders.
         for (int i = 0; i < 10; i++) {
-            ExecResult nc = topology.agent().execWithStdin(T,
-                    "GET /nc HTTP/1.1\r\nHost: upstream\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII),
-                    "nc", "-N", "-w", "5", UPSTREAM, "80");
+            byte[] request = "GET /nc HTTP/1.1\r\nHost: upstream\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+            ExecResult nc = topology.agent().execWithStdin(T, request, "nc", "-N", "-w", "5", UPSTREAM, "80");
             assertThat(nc.exitCode()).as(nc.describe()).isZero();
             assertThat(nc.stdout()).as("attempt " + i).startsWith("HTTP/1.1 200")
                     .endsWith("hello from upstream " + UPSTREAM + ":80\n");

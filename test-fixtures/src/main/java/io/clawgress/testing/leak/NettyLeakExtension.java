@@ -17,8 +17,9 @@ import java.util.List;
  *
  * <p>Only direct and pooled buffers are tracked, so tests that should catch leaks allocate direct buffers.
  *
- * <p>After each test (and more thoroughly after each class) it collects garbage and allocates a few tracked buffers, which makes the detector poll its
- * reference queue and report leaks of buffers that became unreachable without {@code release()}.
+ * <p>After each test (and more thoroughly after each class) it collects garbage and allocates a few tracked
+ * buffers, which makes the detector poll its reference queue and report leaks of buffers that became unreachable
+ * without {@code release()}.
  */
 public final class NettyLeakExtension implements BeforeAllCallback, AfterEachCallback, AfterAllCallback {
 

@@ -75,7 +75,8 @@ public final class Peer {
     }
 
     private static String usage() {
-        return "usage: Peer http-server|bulk-server|silent-server|bulk-client|hold-client|abort-client --option value ...";
+        return "usage: Peer http-server|bulk-server|silent-server|bulk-client|hold-client|abort-client"
+                + " --option value ...";
     }
 
     /** Starts a peer inside {@code ns} (see the class comment for {@code args}); stopped when the namespace closes. */
