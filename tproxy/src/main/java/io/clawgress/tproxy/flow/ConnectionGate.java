@@ -28,9 +28,17 @@ public final class ConnectionGate {
         }
     }
 
+    /** Gives a slot back. */
     public void release() {
-        if (open.decrementAndGet() < 0) {
-            throw new IllegalStateException("connection gate released more often than acquired");
+        for (;;) {
+            int n = open.get();
+            if (n == 0) {
+                // A bug elsewhere; the count stays at zero, as a negative count would let more than the limit in.
+                throw new IllegalStateException("connection gate released more often than acquired");
+            }
+            if (open.compareAndSet(n, n - 1)) {
+                return;
+            }
         }
     }
 

@@ -238,6 +238,15 @@ public final class Flow {
                 Duration.ofNanos(System.nanoTime() - startNanos), t, detail);
     }
 
+    /** Words for a failure: its message, or its type when it has none (Netty's ClosedChannelException). */
+    public static String describe(Throwable cause) {
+        if (cause == null) {
+            return "cancelled";
+        }
+        String m = cause.getMessage();
+        return m == null || m.isBlank() ? cause.getClass().getSimpleName() : m;
+    }
+
     /** Whether an ending resets the sockets (the peer must not mistake it for a clean end of stream). */
     static boolean isAbortive(Termination t) {
         return switch (t) {

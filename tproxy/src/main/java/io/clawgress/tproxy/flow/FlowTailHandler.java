@@ -50,7 +50,7 @@ public final class FlowTailHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof IOException) {
-            flow.abort(Termination.CLIENT_RESET, String.valueOf(cause.getMessage()));
+            flow.abort(Termination.CLIENT_RESET, Flow.describe(cause));
         } else {
             flow.abort(Termination.INTERNAL_ERROR, cause.toString());
         }

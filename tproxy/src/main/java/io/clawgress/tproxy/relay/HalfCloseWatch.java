@@ -4,6 +4,7 @@ import io.clawgress.api.Termination;
 import io.clawgress.tproxy.flow.Flow;
 import io.netty.channel.Channel;
 import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.epoll.EpollTcpInfo;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.util.concurrent.TimeUnit;
@@ -13,7 +14,7 @@ import java.util.concurrent.TimeUnit;
  * registered, and the kernel reports EPOLLHUP/EPOLLERR for it regardless, so an agent that half-closes and then
  * resets while the other direction is quiet makes the event loop spin (netty issue #16683) until something
  * touches the socket. The releases that fix that break half-close instead (see the parent POM), so we bound it:
- * while one direction is shut, the socket's TCP state is read (TCP_INFO, no allocation) every
+ * while one direction is shut, the socket's TCP state is read (TCP_INFO into a reused holder) every
  * {@value #PERIOD_MS} ms and a socket the kernel has moved to TCP_CLOSE ends the flow as a reset.
  * io_uring and NIO do not need this.
  */
@@ -31,8 +32,9 @@ final class HalfCloseWatch {
         if (!(ch instanceof EpollSocketChannel epoll)) {
             return;
         }
+        EpollTcpInfo info = new EpollTcpInfo(); // reused: each check is one getsockopt, no allocation
         ScheduledFuture<?> task = ch.eventLoop().scheduleAtFixedRate(() -> {
-            if (ch.isOpen() && epoll.tcpInfo().state() == TCP_CLOSE) {
+            if (ch.isOpen() && epoll.tcpInfo(info).state() == TCP_CLOSE) {
                 flow.abort(side == Flow.Side.CLIENT ? Termination.CLIENT_RESET : Termination.UPSTREAM_RESET,
                         (side == Flow.Side.CLIENT ? "agent" : "upstream") + " reset the connection after half-closing");
             }

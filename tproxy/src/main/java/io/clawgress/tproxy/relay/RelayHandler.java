@@ -88,7 +88,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        flow.abort(resetOf(side), String.valueOf(cause.getMessage()));
+        flow.abort(resetOf(side), Flow.describe(cause));
     }
 
     private static Termination resetOf(Flow.Side s) {

@@ -68,7 +68,7 @@ public final class RelayStage extends ChannelInboundHandlerAdapter {
                                 + " within the connect timeout");
             } else {
                 flow.abort(Termination.UPSTREAM_CONNECT_FAILED,
-                        cause == null ? "connect cancelled" : String.valueOf(cause.getMessage()));
+                        cause == null ? "connect cancelled" : Flow.describe(cause));
             }
             return;
         }

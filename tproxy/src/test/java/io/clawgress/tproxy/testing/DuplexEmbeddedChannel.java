@@ -2,6 +2,7 @@ package io.clawgress.tproxy.testing;
 
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
@@ -29,8 +30,18 @@ public final class DuplexEmbeddedChannel extends EmbeddedChannel implements Dupl
     private Integer linger;
     private ChannelConfig config;
 
-    public DuplexEmbeddedChannel(InetSocketAddress local, InetSocketAddress remote) {
-        super(false, false);
+    /**
+     * A registered (and so active) channel. {@code handlers} are added before the registration, as a server adds its
+     * child handler to an accepted channel: a {@code ChannelInitializer} among them runs, then the pipeline sees
+     * {@code channelRegistered} and {@code channelActive}.
+     */
+    public DuplexEmbeddedChannel(InetSocketAddress local, InetSocketAddress remote, ChannelHandler... handlers) {
+        this(local, remote, true, handlers);
+    }
+
+    private DuplexEmbeddedChannel(InetSocketAddress local, InetSocketAddress remote, boolean register,
+                                  ChannelHandler... handlers) {
+        super(false, false, handlers);
         this.local = local;
         this.remote = remote;
         config().setAutoRead(false);
@@ -41,20 +52,35 @@ public final class DuplexEmbeddedChannel extends EmbeddedChannel implements Dupl
                 ctx.read();
             }
         });
-        try {
-            register();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
+        if (register) {
+            try {
+                register();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
         }
     }
 
-    public static DuplexEmbeddedChannel of(String local, String remote) {
-        return new DuplexEmbeddedChannel(parse(local), parse(remote));
+    public static DuplexEmbeddedChannel of(String local, String remote, ChannelHandler... handlers) {
+        return new DuplexEmbeddedChannel(parse(local), parse(remote), handlers);
     }
 
-    private static InetSocketAddress parse(String hostPort) {
+    /**
+     * A channel not yet registered, for a {@code Bootstrap}'s channel factory: the bootstrap registers it on the
+     * group it was given and connects it (the connect completes when that event loop runs its pending tasks).
+     */
+    public static DuplexEmbeddedChannel unregistered(String local, String remote) {
+        return new DuplexEmbeddedChannel(parse(local), parse(remote), false);
+    }
+
+    /** {@code "198.18.1.2:40000"} or {@code "[2001:db8::1]:443"}; literals only, never a DNS lookup. */
+    public static InetSocketAddress parse(String hostPort) {
         int colon = hostPort.lastIndexOf(':');
-        return new InetSocketAddress(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
+        String host = hostPort.substring(0, colon);
+        if (host.startsWith("[")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        return new InetSocketAddress(host, Integer.parseInt(hostPort.substring(colon + 1)));
     }
 
     @Override
