@@ -25,6 +25,24 @@ public enum Termination {
     IDLE_TIMEOUT("idle_timeout"),
     /** The daemon stopped while the flow was open. */
     SHUTDOWN("shutdown"),
+    /** The agent sent no complete ClientHello or HTTP request head within the peek timeout. */
+    PEEK_TIMEOUT("peek_timeout"),
+    /** The TLS ClientHello is larger than the peek limit. */
+    CLIENT_HELLO_TOO_LARGE("client_hello_too_large"),
+    /** The TLS records or the ClientHello inside them break RFC 8446 / RFC 6066 framing. */
+    CLIENT_HELLO_MALFORMED("client_hello_malformed"),
+    /** The SNI extension names an invalid host name, an IP literal, or two host names (RFC 6066 §3). */
+    SNI_INVALID("sni_invalid"),
+    /** TLS without SNI, and no address rule allows the destination. */
+    SNI_MISSING("sni_missing"),
+    /** The HTTP/1.x request head is larger than the peek limit. */
+    HTTP_HEAD_TOO_LARGE("http_head_too_large"),
+    /** The HTTP/1.x request head breaks RFC 9112 (bad request line, bare LF, folded or duplicate Host, ...). */
+    HTTP_MALFORMED("http_malformed"),
+    /** The name the agent claimed does not resolve, on our resolvers, to the address it connected to. */
+    NAME_ADDRESS_MISMATCH("name_address_mismatch"),
+    /** The gateway could not resolve the claimed name (NXDOMAIN, no answer, resolver timeout). */
+    NAME_RESOLUTION_FAILED("name_resolution_failed"),
     /** A bug: an unexpected exception in our own code. The flow was reset. */
     INTERNAL_ERROR("internal_error");
 

@@ -41,7 +41,16 @@ class FlowTest {
             Map.entry(Termination.UPSTREAM_RESET, true),
             Map.entry(Termination.CLIENT_RESET, true),
             Map.entry(Termination.SHUTDOWN, true),
-            Map.entry(Termination.INTERNAL_ERROR, true)));
+            Map.entry(Termination.INTERNAL_ERROR, true),
+            Map.entry(Termination.PEEK_TIMEOUT, true),
+            Map.entry(Termination.CLIENT_HELLO_TOO_LARGE, true),
+            Map.entry(Termination.CLIENT_HELLO_MALFORMED, true),
+            Map.entry(Termination.SNI_INVALID, true),
+            Map.entry(Termination.SNI_MISSING, true),
+            Map.entry(Termination.HTTP_HEAD_TOO_LARGE, true),
+            Map.entry(Termination.HTTP_MALFORMED, true),
+            Map.entry(Termination.NAME_ADDRESS_MISMATCH, true),
+            Map.entry(Termination.NAME_RESOLUTION_FAILED, true)));
 
     private static final Identity AGENT_7 =
             new Identity("agent-7", "team-a", "proj-1", "prod", "tier-2", AuthMethod.SUBNET, true);
