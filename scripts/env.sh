@@ -23,12 +23,19 @@ clawgress_find_jdk() {
 }
 
 clawgress_install_jdk() {
-    local pkg
-    echo "clawgress: no JDK >= 21 found; installing one with apt" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || return 1
+    local pkg log
+    log="$(mktemp /tmp/clawgress-jdk-install.XXXXXX.log)"
+    echo "clawgress: no JDK >= 21 found; installing one with apt (log: $log)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$log" 2>&1 || { cat "$log" >&2; return 1; }
     for pkg in openjdk-21-jdk-headless openjdk-25-jdk-headless; do
         if [[ -n "$(apt-cache policy "$pkg" 2>/dev/null | sed -n 's/^ *Candidate: *//p' | grep -v '(none)')" ]]; then
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$pkg" >&2 && return 0
+            if DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$pkg" >>"$log" 2>&1
+            then
+                echo "clawgress: installed $pkg" >&2
+                rm -f "$log"
+                return 0
+            fi
+            tail -n 30 "$log" >&2
         fi
     done
     echo "clawgress: this distribution's apt sources offer no JDK >= 21 (Debian 12 has only 17);" \
