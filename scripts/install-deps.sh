@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the build, the demo and the tests need on Ubuntu 24.04 or Debian bookworm/trixie, and only
-# what is missing: networking tools (iptables, iproute2, socat, ...), a JDK >= 21 (via scripts/env.sh), and
-# the netfilter modules TPROXY needs when they are modules. Safe to run again; run it as root.
+# what is missing: networking tools (iptables, iproute2, socat, ...), the end-to-end tests' clients (curl, openssl,
+# headless Chromium), a JDK >= 21 (via scripts/env.sh), and the netfilter modules TPROXY needs when they are
+# modules. Safe to run again; run it as root.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -16,10 +17,14 @@ readonly COMMANDS=(
     iptables:iptables ip6tables:iptables iptables-save:iptables iptables-restore:iptables
     ip:iproute2 ss:iproute2
     curl:curl openssl:openssl socat:socat nc:netcat-openbsd
-    sysctl:procps pgrep:procps modprobe:kmod unzip:unzip
+    sysctl:procps pgrep:procps modprobe:kmod unzip:unzip getent:libc-bin
+    chromium:chromium
 )
+# Packages some distributions do not ship as a deb (Ubuntu has Chromium only as a snap): without an apt candidate
+# they are reported and left out, and the tests that need them skip loudly (fail under CI=true).
+readonly OPTIONAL_PACKAGES=(chromium)
 
-missing=()
+missing=() dropped=()
 add_missing() { local p; for p in "${missing[@]}"; do [[ "$p" == "$1" ]] && return 0; done; missing+=("$1"); }
 
 for entry in "${COMMANDS[@]}"; do
@@ -41,17 +46,38 @@ if ((${#missing[@]})); then
     fi
     command -v apt-get >/dev/null 2>&1 ||
         { say "missing packages: ${missing[*]}, and apt-get is not available (expected Debian or Ubuntu)"; exit 1; }
-    say "installing: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     log=$(mktemp)
     trap 'rm -f "$log"' EXIT
-    if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+    if ! apt-get update -qq >"$log" 2>&1; then
+        cat "$log" >&2
+        say "apt-get update failed"
+        exit 1
+    fi
+    for optional in "${OPTIONAL_PACKAGES[@]}"; do
+        for i in "${!missing[@]}"; do
+            [[ "${missing[$i]}" == "$optional" ]] || continue
+            # Not "apt-cache policy | grep -q": with pipefail, grep's early exit fails the pipe (SIGPIPE).
+            policy=$(apt-cache policy "$optional" 2>/dev/null || true)
+            if ! [[ "$policy" =~ Candidate:\ [^\(] ]]; then
+                say "$optional: no installable package in this system's apt sources, so not installed (the tests"
+                say "  that need it skip loudly, and fail under CI=true)"
+                dropped+=("$optional")
+                unset 'missing[i]'
+            fi
+        done
+    done
+    missing=("${missing[@]}")
+fi
+if ((${#missing[@]})); then
+    say "installing: ${missing[*]}"
+    if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$log" 2>&1; then
         cat "$log" >&2
         say "apt-get failed installing: ${missing[*]}"
         exit 1
     fi
     say "installed: ${missing[*]}"
-else
+elif ((${#dropped[@]} == 0)); then
     say "system packages: all present"
 fi
 

@@ -23,12 +23,25 @@ import java.util.Optional;
  * @param duration            accept to close of both sides
  * @param termination         how the flow ended
  * @param detail              extra words on the termination (an error message), or {@code null}
+ * @param peek                what the first bytes claimed (SNI, ALPN, Host, method, target)
+ * @param dialled             the address the gateway connected to, or {@code null} when it did not dial
  */
 public record FlowRecord(String flowId, Instant start, InetSocketAddress source, InetSocketAddress originalDestination,
                          Optional<Identity> identity, String verdict, String reason, String ruleId,
                          String policyRevision, long bytesUp, long bytesDown, Duration duration,
-                         Termination termination, String detail) {
+                         Termination termination, String detail, PeekFacts peek, InetSocketAddress dialled) {
+
+    /** A record of a flow that was not peeked and not dialled. */
+    public FlowRecord(String flowId, Instant start, InetSocketAddress source, InetSocketAddress originalDestination,
+                      Optional<Identity> identity, String verdict, String reason, String ruleId,
+                      String policyRevision, long bytesUp, long bytesDown, Duration duration,
+                      Termination termination, String detail) {
+        this(flowId, start, source, originalDestination, identity, verdict, reason, ruleId, policyRevision, bytesUp,
+                bytesDown, duration, termination, detail, PeekFacts.none(), null);
+    }
+
     public FlowRecord {
+        Objects.requireNonNull(peek, "peek");
         Objects.requireNonNull(flowId, "flowId");
         Objects.requireNonNull(start, "start");
         Objects.requireNonNull(source, "source");

@@ -18,12 +18,30 @@ public sealed interface Verdict {
     /** The stable verdict name used in records: {@code relay} or {@code deny}. */
     String name();
 
-    /** Splice the flow to {@code upstream}. */
-    record Relay(InetSocketAddress upstream, String ruleId, String reason) implements Verdict {
+    /**
+     * Splice the flow. With a {@code host}, the relay resolves it itself and dials per {@code dial}; without,
+     * it dials {@code upstream}.
+     *
+     * @param upstream the original destination (address and port)
+     * @param host     the allowed host name the rule matched (SNI or Host), or {@code null} for an address rule
+     * @param dial     how to pick the address to dial; {@link DialMode#ORIGINAL} exactly when {@code host} is null
+     */
+    record Relay(InetSocketAddress upstream, String host, DialMode dial, String ruleId, String reason)
+            implements Verdict {
         public Relay {
             Objects.requireNonNull(upstream, "upstream");
+            Objects.requireNonNull(dial, "dial");
             requireText("ruleId", ruleId);
             requireText("reason", reason);
+            if ((host == null) != (dial == DialMode.ORIGINAL)) {
+                throw new IllegalArgumentException("dial: " + dial.code() + " with host " + host
+                        + " (expected: original exactly when there is no host)");
+            }
+        }
+
+        /** A relay to the original address, decided on the address. */
+        public Relay(InetSocketAddress upstream, String ruleId, String reason) {
+            this(upstream, null, DialMode.ORIGINAL, ruleId, reason);
         }
 
         @Override

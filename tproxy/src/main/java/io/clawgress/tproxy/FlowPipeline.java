@@ -5,12 +5,15 @@ import io.clawgress.api.FlowDecider;
 import io.clawgress.api.Termination;
 import io.clawgress.api.Verdict;
 import io.clawgress.tproxy.decide.DecideStage;
+import io.clawgress.tproxy.dns.NameResolution;
 import io.clawgress.tproxy.flow.ConnectionGate;
 import io.clawgress.tproxy.flow.Flow;
 import io.clawgress.tproxy.flow.FlowTailHandler;
 import io.clawgress.tproxy.flow.FlowIds;
 import io.clawgress.tproxy.origdst.LoopGuard;
 import io.clawgress.tproxy.origdst.OriginalDestinationStage;
+import io.clawgress.tproxy.peek.PeekSettings;
+import io.clawgress.tproxy.peek.PeekStage;
 import io.clawgress.tproxy.relay.RelayStage;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -27,9 +30,10 @@ import java.time.Duration;
  * <pre>
  *   flow     flow id, start time, a close listener that emits the record; connection cap
  *   origdst  original destination = accepted socket's local address; refuse loops        -> deny: loop
- *   (peek, identity: later issues)
- *   decide   FlowDecider, once                                                          -> deny: reset
- *   relay    dial upstream on this event loop, then RelayHandler both ways
+ *   peek     bounded, timed: TLS ClientHello (SNI, ALPN, ECH) | HTTP/1.x head | opaque  -> deny: malformed, timeout
+ *   (identity beyond subnet bindings: later issues)
+ *   decide   FlowDecider, once, on address and claimed name                             -> deny: reset
+ *   relay    resolve an allowed name ourselves, dial on this event loop, RelayHandler both ways
  *   errors   last: keeps agent input that arrives before the relay; anything unhandled resets the flow
  * </pre>
  * The agent channel is not read (autoRead off) until the relay stage has connected the upstream.
@@ -37,6 +41,7 @@ import java.time.Duration;
 public final class FlowPipeline extends ChannelInitializer<Channel> {
 
     public static final String ORIGDST = "origdst";
+    public static final String PEEK = "peek";
     public static final String DECIDE = "decide";
     public static final String RELAY = "relay-stage";
     public static final String ERRORS = "errors";
@@ -52,9 +57,12 @@ public final class FlowPipeline extends ChannelInitializer<Channel> {
     private final Bootstrap upstreamBootstrap;
     private final Duration idleTimeout;
     private final ChannelGroup liveFlows;
+    private final PeekSettings peek;
+    private final NameResolution names;
 
     public FlowPipeline(FlowIds ids, ConnectionGate gate, LoopGuard loopGuard, FlowDecider decider, AuditSink sink,
-                        Bootstrap upstreamBootstrap, Duration idleTimeout, ChannelGroup liveFlows) {
+                        Bootstrap upstreamBootstrap, Duration idleTimeout, ChannelGroup liveFlows, PeekSettings peek,
+                        NameResolution names) {
         this.ids = ids;
         this.gate = gate;
         this.loopGuard = loopGuard;
@@ -63,6 +71,8 @@ public final class FlowPipeline extends ChannelInitializer<Channel> {
         this.upstreamBootstrap = upstreamBootstrap;
         this.idleTimeout = idleTimeout;
         this.liveFlows = liveFlows;
+        this.peek = peek;
+        this.names = names;
     }
 
     @Override
@@ -77,8 +87,9 @@ public final class FlowPipeline extends ChannelInitializer<Channel> {
         liveFlows.add(ch);
         ch.pipeline()
                 .addLast(ORIGDST, new OriginalDestinationStage(flow, loopGuard))
+                .addLast(PEEK, new PeekStage(flow, peek))
                 .addLast(DECIDE, new DecideStage(flow, decider))
-                .addLast(RELAY, new RelayStage(flow, upstreamBootstrap, idleTimeout))
+                .addLast(RELAY, new RelayStage(flow, upstreamBootstrap, idleTimeout, names))
                 .addLast(ERRORS, new FlowTailHandler(flow));
     }
 }

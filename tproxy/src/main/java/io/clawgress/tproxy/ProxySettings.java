@@ -1,5 +1,8 @@
 package io.clawgress.tproxy;
 
+import io.clawgress.tproxy.dns.DnsSettings;
+import io.clawgress.tproxy.peek.PeekSettings;
+
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
@@ -14,9 +17,19 @@ import java.util.Objects;
  * @param connectTimeout    upstream TCP connect timeout
  * @param idleTimeout       a flow with no bytes in either direction for this long is closed
  * @param connectionLimit   maximum concurrent agent connections; more are reset ({@code connection_limit})
+ * @param peek              limits of the ClientHello / HTTP head peek
+ * @param dns               the resolvers that bind claimed names to addresses
  */
 public record ProxySettings(InetSocketAddress listen, Transport transport, int backlog, int eventLoopThreads,
-                            Duration connectTimeout, Duration idleTimeout, int connectionLimit) {
+                            Duration connectTimeout, Duration idleTimeout, int connectionLimit, PeekSettings peek,
+                            DnsSettings dns) {
+
+    /** Settings with the default peek limits and the system's resolvers. */
+    public ProxySettings(InetSocketAddress listen, Transport transport, int backlog, int eventLoopThreads,
+                         Duration connectTimeout, Duration idleTimeout, int connectionLimit) {
+        this(listen, transport, backlog, eventLoopThreads, connectTimeout, idleTimeout, connectionLimit,
+                PeekSettings.defaults(), DnsSettings.defaults());
+    }
 
     public static final int DEFAULT_PORT = 15001;
     public static final int DEFAULT_BACKLOG = 4096;
@@ -29,6 +42,8 @@ public record ProxySettings(InetSocketAddress listen, Transport transport, int b
         Objects.requireNonNull(transport, "transport");
         Objects.requireNonNull(connectTimeout, "connectTimeout");
         Objects.requireNonNull(idleTimeout, "idleTimeout");
+        Objects.requireNonNull(peek, "peek");
+        Objects.requireNonNull(dns, "dns");
         if (listen.isUnresolved()) {
             throw new IllegalArgumentException("listen: " + listen + " (expected: an IP address literal)");
         }

@@ -3,6 +3,7 @@ package io.clawgress.tproxy;
 import io.clawgress.api.AuditSink;
 import io.clawgress.api.FlowDecider;
 import io.clawgress.api.Termination;
+import io.clawgress.tproxy.dns.NameResolution;
 import io.clawgress.tproxy.flow.ConnectionGate;
 import io.clawgress.tproxy.flow.Flow;
 import io.clawgress.tproxy.flow.FlowIds;
@@ -47,10 +48,11 @@ public final class TransparentProxy implements AutoCloseable {
     private final ChannelGroup liveFlows;
     private final ConnectionGate gate;
     private final ScheduledExecutorService refresher;
+    private final NameResolution names;
 
     private TransparentProxy(NettyTransport transport, EventLoopGroup bossGroup, EventLoopGroup workerGroup,
                              Channel serverChannel, ChannelGroup liveFlows, ConnectionGate gate,
-                             ScheduledExecutorService refresher) {
+                             ScheduledExecutorService refresher, NameResolution names) {
         this.transport = transport;
         this.bossGroup = bossGroup;
         this.workerGroup = workerGroup;
@@ -58,6 +60,7 @@ public final class TransparentProxy implements AutoCloseable {
         this.liveFlows = liveFlows;
         this.gate = gate;
         this.refresher = refresher;
+        this.names = names;
     }
 
     /**
@@ -87,9 +90,10 @@ public final class TransparentProxy implements AutoCloseable {
             }
         }, LOCAL_ADDRESS_REFRESH.toMillis(), LOCAL_ADDRESS_REFRESH.toMillis(), TimeUnit.MILLISECONDS);
 
+        NameResolution names = new NameResolution(settings.dns(), transport.datagramChannelClass());
         FlowPipeline pipeline = new FlowPipeline(new FlowIds(), gate, loopGuard, decider, sink,
                 RelayStage.configure(transport.newClientBootstrap(), settings.connectTimeout()),
-                settings.idleTimeout(), live);
+                settings.idleTimeout(), live, settings.peek(), names);
         ServerBootstrap sb = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannelClass())
@@ -103,6 +107,7 @@ public final class TransparentProxy implements AutoCloseable {
         ChannelFuture bind = sb.bind(settings.listen()).awaitUninterruptibly();
         if (!bind.isSuccess()) {
             refresher.shutdownNow();
+            names.close();
             boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw new ListenerException("cannot listen on " + NetUtil.toSocketAddressString(settings.listen())
@@ -110,12 +115,14 @@ public final class TransparentProxy implements AutoCloseable {
                     + (transport.supportsTransparent() ? " and IP_TRANSPARENT (needs CAP_NET_ADMIN)" : "")
                     + ": " + bind.cause().getMessage(), bind.cause());
         }
-        log.info("listening on {} ({}, IP_TRANSPARENT {}), {} event loops, connection_limit {}",
+        log.info("listening on {} ({}, IP_TRANSPARENT {}), {} event loops, connection_limit {}, peek {} bytes / {} ms,"
+                        + " names resolved via {}",
                 NetUtil.toSocketAddressString(settings.listen()), transport.transport().code(),
                 transport.supportsTransparent() ? "on" : "UNAVAILABLE",
                 settings.eventLoopThreads() == 0 ? "default" : settings.eventLoopThreads(),
-                settings.connectionLimit());
-        return new TransparentProxy(transport, boss, workers, bind.channel(), live, gate, refresher);
+                settings.connectionLimit(), settings.peek().maxBytes(), settings.peek().timeout().toMillis(),
+                names.describeServers());
+        return new TransparentProxy(transport, boss, workers, bind.channel(), live, gate, refresher, names);
     }
 
     /** The bound listener address. */
@@ -150,6 +157,7 @@ public final class TransparentProxy implements AutoCloseable {
         for (Future<?> f : closing) {
             f.awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         }
+        names.close();
         // Upstream close listeners run on the loops; a graceful loop shutdown lets queued tasks (records) finish.
         Future<?> w = workerGroup.shutdownGracefully(0, grace.toMillis(), TimeUnit.MILLISECONDS);
         Future<?> b = bossGroup.shutdownGracefully(0, grace.toMillis(), TimeUnit.MILLISECONDS);

@@ -10,8 +10,11 @@ import io.clawgress.api.Termination;
 import io.clawgress.api.Verdict;
 import io.clawgress.tproxy.flow.ConnectionGate;
 import io.clawgress.tproxy.flow.Flow;
+import io.clawgress.tproxy.dns.DnsSettings;
+import io.clawgress.tproxy.dns.NameResolution;
 import io.clawgress.tproxy.flow.FlowIds;
 import io.clawgress.tproxy.origdst.LoopGuard;
+import io.clawgress.tproxy.peek.PeekSettings;
 import io.clawgress.tproxy.relay.RelayStage;
 import io.clawgress.tproxy.testing.Dials;
 import io.clawgress.tproxy.testing.DuplexEmbeddedChannel;
@@ -19,6 +22,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
@@ -184,7 +188,8 @@ class FlowPipelineTest {
             return decider.decide(f);
         }));
         assertThat(stages(ch)).as("the initializer replaced itself with the stages, in order")
-                .containsExactly(FlowPipeline.ORIGDST, FlowPipeline.DECIDE, FlowPipeline.RELAY, FlowPipeline.ERRORS);
+                .containsExactly(FlowPipeline.ORIGDST, FlowPipeline.PEEK, FlowPipeline.DECIDE, FlowPipeline.RELAY,
+                        FlowPipeline.ERRORS);
 
         ch.pipeline().fireChannelActive();
         assertThat(stagesSeenByDecider).containsExactly(List.of(FlowPipeline.RELAY, FlowPipeline.ERRORS));
@@ -325,8 +330,13 @@ class FlowPipelineTest {
             asked.add(facts);
             return decider.decide(facts);
         };
+        // These cases are about origdst/decide/relay: the peek is skipped by declaring the ports they use
+        // server-first (PeekStageTest covers the peek itself).
+        PeekSettings noPeek = new PeekSettings(PeekSettings.DEFAULT_MAX_BYTES, PeekSettings.DEFAULT_TIMEOUT,
+                Set.of(80, 443, 15001));
         return new FlowPipeline(new FlowIds(), gate, new LoopGuard(parse(LISTENER)), recording, records::add,
-                dials.bootstrap(), Duration.ofMinutes(5), liveFlows);
+                dials.bootstrap(), Duration.ofMinutes(5), liveFlows, noPeek,
+                new NameResolution(DnsSettings.defaults(), NioDatagramChannel.class));
     }
 
     private DuplexEmbeddedChannel accept(FlowPipeline pipeline, String destination, String source) {

@@ -1,10 +1,12 @@
 package io.clawgress.appliance.config;
 
 import io.clawgress.api.AuthMethod;
+import io.clawgress.api.DialMode;
 import io.clawgress.api.Identity;
 import io.clawgress.appliance.config.NodeReader.Fields;
 import io.clawgress.enforcement.flowlog.FlowLogSettings;
 import io.clawgress.enforcement.net.Cidr;
+import io.clawgress.enforcement.net.HostPattern;
 import io.clawgress.enforcement.net.PortSet;
 import io.clawgress.enforcement.staticpolicy.StaticPolicy;
 import io.clawgress.enforcement.staticpolicy.StaticPolicyDecider;
@@ -12,6 +14,8 @@ import io.clawgress.enforcement.staticpolicy.StaticRule;
 import io.clawgress.enforcement.staticpolicy.SubnetBinding;
 import io.clawgress.tproxy.ProxySettings;
 import io.clawgress.tproxy.Transport;
+import io.clawgress.tproxy.dns.DnsSettings;
+import io.clawgress.tproxy.peek.PeekSettings;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -78,7 +82,9 @@ public final class ConfigLoader {
     static final int MAX_NESTING_DEPTH = 32;
 
     static final List<String> TOP_KEYS = List.of("listener", "connection_limit", "timeouts", "flow_log",
-            "static_policy");
+            "peek", "dns", "static_policy");
+    static final List<String> PEEK_KEYS = List.of("max_bytes", "timeout", "server_first_ports");
+    static final List<String> DNS_KEYS = List.of("servers", "query_timeout", "max_ttl");
     static final List<String> LISTENER_KEYS = List.of("address", "port", "transport", "backlog",
             "event_loop_threads");
     static final List<String> TIMEOUT_KEYS = List.of("upstream_connect", "idle");
@@ -87,7 +93,8 @@ public final class ConfigLoader {
     static final List<String> BINDING_KEYS = List.of("subnet", "identity");
     static final List<String> IDENTITY_KEYS = List.of("agent_id", "team_id", "project_id", "environment",
             "trust_tier", "active");
-    static final List<String> RULE_KEYS = List.of("id", "action", "destinations", "ports", "agents");
+    static final List<String> RULE_KEYS = List.of("id", "action", "hosts", "destinations", "ports", "agents",
+            "dial");
 
     // Ranges mirror the records' compact constructors (ConfigLoaderTest checks both ends against them), so errors
     // are worded in the file's vocabulary. Anything the records refuse beyond these is still reported, at the key.
@@ -103,7 +110,11 @@ public final class ConfigLoader {
 
     /** Rule ids the decider reports for its built-in denials; a rule of that name would make decisions ambiguous. */
     static final List<String> RESERVED_RULE_IDS = List.of(StaticPolicyDecider.DEFAULT_RULE,
-            StaticPolicyDecider.UNBOUND_RULE, StaticPolicyDecider.DISABLED_RULE);
+            StaticPolicyDecider.UNBOUND_RULE, StaticPolicyDecider.DISABLED_RULE, StaticPolicyDecider.SNI_MISSING_RULE,
+            "peek", "loop_guard", "connection_limit");
+    /** Ordered: error messages list the choices in this order. */
+    private static final Map<String, DialMode> HOST_DIAL_MODES = codes(
+            new DialMode[] {DialMode.RESOLVED, DialMode.ORIGINAL_IF_RESOLVED}, DialMode::code);
 
     private static final Map<String, Transport> TRANSPORTS = codes(Transport.values(), Transport::code);
     private static final Map<String, StaticRule.Action> ACTIONS = codes(StaticRule.Action.values(),
@@ -302,12 +313,14 @@ public final class ConfigLoader {
                 ProxySettings.DEFAULT_CONNECT_TIMEOUT);
         Duration idle = timeouts.duration("idle", MIN_IDLE_TIMEOUT, MAX_IDLE_TIMEOUT,
                 ProxySettings.DEFAULT_IDLE_TIMEOUT);
-        if (r.errorCount() > before || address == null) {
+        PeekSettings peek = peek(r, top);
+        DnsSettings dns = dns(r, top);
+        if (r.errorCount() > before || address == null || peek == null || dns == null) {
             return null;
         }
         try {
             return new ProxySettings(new InetSocketAddress(address, port), transport, backlog, threads, connect, idle,
-                    connectionLimit);
+                    connectionLimit, peek, dns);
         } catch (IllegalArgumentException e) {
             report(r, e, top, Map.of(
                     "listen", new Target(listener.at("address"), listener.pathOf("address")),
@@ -319,6 +332,90 @@ public final class ConfigLoader {
                             timeouts.pathOf("upstream_connect")),
                     "idleTimeout", new Target(timeouts.at("idle"), timeouts.pathOf("idle")),
                     "connectionLimit", new Target(top.at("connection_limit"), "connection_limit")));
+            return null;
+        }
+    }
+
+    private static PeekSettings peek(NodeReader r, Fields top) {
+        Fields f = top.section("peek", PEEK_KEYS);
+        int maxBytes = f.integer("max_bytes", PeekSettings.MIN_MAX_BYTES, PeekSettings.MAX_MAX_BYTES,
+                PeekSettings.DEFAULT_MAX_BYTES);
+        Duration timeout = f.duration("timeout", Duration.ofMillis(10), Duration.ofMinutes(1),
+                PeekSettings.DEFAULT_TIMEOUT);
+        Set<Integer> serverFirst = PeekSettings.DEFAULT_SERVER_FIRST_PORTS;
+        List<Node> items = f.list("server_first_ports", "a list of ports, e.g. [22, 25, 587]");
+        if (items != null) {
+            serverFirst = new LinkedHashSet<>();
+            for (int i = 0; i < items.size(); i++) {
+                Integer port = r.integer(items.get(i), NodeReader.index(f.pathOf("server_first_ports"), i), 1, 65535);
+                if (port != null) {
+                    serverFirst.add(port);
+                }
+            }
+        }
+        try {
+            return new PeekSettings(maxBytes, timeout, serverFirst);
+        } catch (IllegalArgumentException e) {
+            r.error(f.get("peek") != null ? f.get("peek") : top.at("peek"), "peek", e.getMessage());
+            return null;
+        }
+    }
+
+    private static DnsSettings dns(NodeReader r, Fields top) {
+        Fields f = top.section("dns", DNS_KEYS);
+        List<InetSocketAddress> servers = new ArrayList<>();
+        List<Node> items = f.list("servers", "a list of DNS servers, e.g. ['192.0.2.53', '[2001:db8::53]:5353']");
+        if (items != null) {
+            for (int i = 0; i < items.size(); i++) {
+                String path = NodeReader.index(f.pathOf("servers"), i);
+                String text = r.string(items.get(i), path, "an IP address, optionally with :port");
+                InetSocketAddress a = text == null ? null : dnsServer(text);
+                if (text != null && a == null) {
+                    r.invalid(items.get(i), path, "an IP address literal, optionally with :port "
+                            + "(IPv6 with port as [2001:db8::53]:53), never a host name");
+                } else if (a != null) {
+                    servers.add(a);
+                }
+            }
+        }
+        Duration timeout = f.duration("query_timeout", Duration.ofMillis(10), Duration.ofSeconds(30),
+                DnsSettings.DEFAULT_QUERY_TIMEOUT);
+        Duration maxTtl = f.duration("max_ttl", Duration.ZERO, Duration.ofDays(1), DnsSettings.DEFAULT_MAX_TTL);
+        return new DnsSettings(servers, timeout, maxTtl);
+    }
+
+    /** {@code ip}, {@code ip:port} or {@code [v6]:port}; null when not an IP literal. */
+    static InetSocketAddress dnsServer(String text) {
+        String host = text;
+        int port = 53;
+        if (text.startsWith("[")) {
+            int close = text.indexOf(']');
+            if (close < 0) {
+                return null;
+            }
+            host = text.substring(1, close);
+            String rest = text.substring(close + 1);
+            if (!rest.isEmpty()) {
+                if (!rest.matches(":\\d{1,5}")) {
+                    return null;
+                }
+                port = Integer.parseInt(rest.substring(1));
+            }
+        } else if (text.indexOf(':') >= 0 && text.indexOf(':') == text.lastIndexOf(':')) {
+            host = text.substring(0, text.indexOf(':'));
+            String p = text.substring(text.indexOf(':') + 1);
+            if (!p.matches("\\d{1,5}")) {
+                return null;
+            }
+            port = Integer.parseInt(p);
+        }
+        if (port < 1 || port > 65535 || !(IPV4.matcher(host).matches() || IPV6.matcher(host).matches())) {
+            return null;
+        }
+        try {
+            // Safe: the patterns above admit only literals, so no name lookup happens.
+            return new InetSocketAddress(InetAddress.getByName(host), port);
+        } catch (UnknownHostException e) {
             return null;
         }
     }
@@ -507,8 +604,37 @@ public final class ConfigLoader {
         Node actionNode = f.required("action", "allow or deny");
         StaticRule.Action action = actionNode == null ? null : r.choice(actionNode, f.pathOf("action"), ACTIONS);
 
+        List<HostPattern> hosts = new ArrayList<>();
+        List<Node> hostItems = f.list("hosts", "a list of host names, e.g. [api.example.com, '*.example.com']");
+        if (hostItems != null && hostItems.isEmpty()) {
+            r.invalid(f.get("hosts"), f.pathOf("hosts"), "at least one host name; omit the key for an address rule");
+        } else if (hostItems != null) {
+            for (int i = 0; i < hostItems.size(); i++) {
+                String itemPath = NodeReader.index(f.pathOf("hosts"), i);
+                String text = r.string(hostItems.get(i), itemPath, "a host name such as api.example.com");
+                if (text != null) {
+                    try {
+                        hosts.add(HostPattern.parse(text));
+                    } catch (IllegalArgumentException e) {
+                        r.error(hostItems.get(i), itemPath, e.getMessage());
+                    }
+                }
+            }
+        }
+        DialMode dial = hostItems == null ? DialMode.ORIGINAL : DialMode.RESOLVED;
+        if (f.get("dial") != null) {
+            if (hostItems == null) {
+                r.invalid(f.get("dial"), f.pathOf("dial"), "no dial key on an address rule (it dials the original"
+                        + " destination); dial applies to rules with hosts");
+            } else {
+                DialMode m = r.choice(f.get("dial"), f.pathOf("dial"), HOST_DIAL_MODES);
+                dial = m != null ? m : dial;
+            }
+        }
+
         List<Cidr> destinations = new ArrayList<>();
-        Node destNode = f.required("destinations", "a list of CIDRs or IP addresses");
+        Node destNode = hostItems == null ? f.required("destinations", "a list of CIDRs or IP addresses"
+                + " (or hosts: for a rule on names)") : f.get("destinations");
         List<Node> destItems = f.list("destinations", "a list of CIDRs or IP addresses, e.g. [198.51.100.0/24]");
         if (destItems != null && destItems.isEmpty()) {
             r.invalid(destNode, f.pathOf("destinations"), "at least one CIDR or IP address");
@@ -542,7 +668,7 @@ public final class ConfigLoader {
             return null;
         }
         try {
-            return new StaticRule(id, action, destinations, ports, agents);
+            return new StaticRule(id, action, hosts, destinations, ports, agents, dial);
         } catch (IllegalArgumentException e) {
             report(r, e, f, Map.of(
                     "id", new Target(f.at("id"), f.pathOf("id")),

@@ -141,7 +141,7 @@ class ConfigErrorsTest {
                 // ---- keys
                 broken("unknown top-level key with suggestion", "timeout: 5s\n",
                         "cfg.yaml:1:1: unknown key 'timeout' (expected one of: listener, connection_limit, timeouts,"
-                                + " flow_log, static_policy; did you mean 'timeouts'?)"),
+                                + " flow_log, peek, dns, static_policy; did you mean 'timeouts'?)"),
                 broken("unknown nested key", "listener:\n  port: 15001\n  timeout: 5s\n",
                         "cfg.yaml:3:3: listener: unknown key 'timeout' (expected one of: address, port, transport,"
                                 + " backlog, event_loop_threads)"),
@@ -150,7 +150,7 @@ class ConfigErrorsTest {
                                 + " backlog, event_loop_threads; did you mean 'port'?)"),
                 broken("dashed key", "connection-limit: 5\n",
                         "cfg.yaml:1:1: unknown key 'connection-limit' (expected one of: listener, connection_limit,"
-                                + " timeouts, flow_log, static_policy; did you mean 'connection_limit'?)"),
+                                + " timeouts, flow_log, peek, dns, static_policy; did you mean 'connection_limit'?)"),
                 broken("duplicate key", """
                         listener:
                           port: 15001
@@ -163,13 +163,13 @@ class ConfigErrorsTest {
                         "cfg.yaml:2:3: listener: merge key '<<' is not supported (expected: the keys written out)"),
                 broken("list as a key", "? [a, b]\n: 1\n",
                         "cfg.yaml:1:3: a list as a key (expected one of: listener, connection_limit, timeouts,"
-                                + " flow_log, static_policy)"),
+                                + " flow_log, peek, dns, static_policy)"),
                 broken("top level is a list", "- listener\n",
                         "cfg.yaml:1:1: a list (expected: a mapping with any of: listener, connection_limit, timeouts,"
-                                + " flow_log, static_policy)"),
+                                + " flow_log, peek, dns, static_policy)"),
                 broken("top level is a scalar", "hello\n",
                         "cfg.yaml:1:1: 'hello' (expected: a mapping with any of: listener, connection_limit,"
-                                + " timeouts, flow_log, static_policy)"),
+                                + " timeouts, flow_log, peek, dns, static_policy)"),
 
                 // ---- bindings
                 broken("binding subnet host bits", """
@@ -268,13 +268,40 @@ class ConfigErrorsTest {
                           rules:
                             - {id: default, action: allow, destinations: [0.0.0.0/0]}
                         """, "cfg.yaml:3:12: static_policy.rules[0].id: 'default' (expected: another id; default,"
-                                + " unbound_source, agent_disabled name the built-in denials)"),
+                                + " unbound_source, agent_disabled, sni_missing, peek, loop_guard, connection_limit name"
+                                + " the built-in denials)"),
                 broken("rule id reserved for unbound sources", """
                         static_policy:
                           rules:
                             - {id: unbound_source, action: allow, destinations: [0.0.0.0/0]}
                         """, "cfg.yaml:3:12: static_policy.rules[0].id: 'unbound_source' (expected: another id;"
-                                + " default, unbound_source, agent_disabled name the built-in denials)"),
+                                + " default, unbound_source, agent_disabled, sni_missing, peek, loop_guard,"
+                                + " connection_limit name the built-in denials)"),
+                broken("bare wildcard host", """
+                        static_policy:
+                          rules:
+                            - {id: all, action: allow, hosts: ["*"]}
+                        """, "cfg.yaml:3:40: static_policy.rules[0].hosts[0]: '*' (expected: a host name, or *.domain"
+                                + " for its subdomains; never a bare *)"),
+                broken("dial on an address rule", """
+                        static_policy:
+                          rules:
+                            - {id: web, action: allow, destinations: [198.51.100.0/24], dial: resolved}
+                        """, "cfg.yaml:3:71: static_policy.rules[0].dial: 'resolved' (expected: no dial key on an"
+                                + " address rule (it dials the original destination); dial applies to rules with hosts)"),
+                broken("unknown dial mode", """
+                        static_policy:
+                          rules:
+                            - {id: web, action: allow, hosts: [a.example], dial: anywhere}
+                        """, "cfg.yaml:3:58: static_policy.rules[0].dial: 'anywhere' (expected: one of:"
+                                + " resolved, original_if_resolved)"),
+                broken("peek limit too large", """
+                        peek: {max_bytes: 70000}
+                        """, "cfg.yaml:1:19: peek.max_bytes: 70000 (expected: an integer 1024..65536)"),
+                broken("dns server as a name", """
+                        dns: {servers: [resolver.example]}
+                        """, "cfg.yaml:1:17: dns.servers[0]: 'resolver.example' (expected: an IP address literal,"
+                                + " optionally with :port (IPv6 with port as [2001:db8::53]:53), never a host name)"),
                 broken("rule id bad characters", """
                         static_policy:
                           rules:
@@ -289,7 +316,7 @@ class ConfigErrorsTest {
                         "cfg.yaml:3:7: static_policy.rules[0].id: missing (expected: a rule id such as allow-web)",
                         "cfg.yaml:3:7: static_policy.rules[0].action: missing (expected: allow or deny)",
                         "cfg.yaml:3:7: static_policy.rules[0].destinations: missing (expected: a list of CIDRs or IP"
-                                + " addresses)"),
+                                + " addresses (or hosts: for a rule on names))"),
                 broken("rule action unknown", """
                         static_policy:
                           rules:
@@ -395,7 +422,7 @@ class ConfigErrorsTest {
                         "cfg.yaml:7:9: listener.port: 0 (expected: an integer 1..65535)",
                         "cfg.yaml:8:14: listener.transport: 'epol' (expected: one of: epoll, io_uring, nio)",
                         "cfg.yaml:9:1: unknown key 'bogus' (expected one of: listener, connection_limit, timeouts,"
-                                + " flow_log, static_policy)"),
+                                + " flow_log, peek, dns, static_policy)"),
 
                 // ---- YAML itself
                 broken("syntax: tab indentation", "listener:\n\tport: 1\n",
@@ -432,13 +459,13 @@ class ConfigErrorsTest {
                                 + " backlog, event_loop_threads)"),
                 broken("empty document", "",
                         "cfg.yaml: empty file (expected: a YAML mapping with any of: listener, connection_limit,"
-                                + " timeouts, flow_log, static_policy; see docs/config.md)"),
+                                + " timeouts, flow_log, peek, dns, static_policy; see docs/config.md)"),
                 broken("only comments", "# nothing here\n\n# yet\n",
                         "cfg.yaml: empty file (expected: a YAML mapping with any of: listener, connection_limit,"
-                                + " timeouts, flow_log, static_policy; see docs/config.md)"),
+                                + " timeouts, flow_log, peek, dns, static_policy; see docs/config.md)"),
                 broken("explicit null document", "~\n",
                         "cfg.yaml:1:1: ~ (expected: a mapping with any of: listener, connection_limit, timeouts,"
-                                + " flow_log, static_policy)"));
+                                + " flow_log, peek, dns, static_policy)"));
     }
 
     private static Case broken(String name, String yaml, String... expected) {
@@ -470,7 +497,7 @@ class ConfigErrorsTest {
                         + " destinations, ...})");
         assertThat(errors("static_policy:\n  rules: &r [*r]\n")).containsExactly(
                 "cfg.yaml:2:10: static_policy.rules[0]: a list (expected: a mapping with keys: id, action,"
-                        + " destinations, ports, agents)");
+                        + " hosts, destinations, ports, agents, dial)");
         assertThat(errors("listener: *nope\n")).containsExactly(
                 "cfg.yaml:1:11: invalid YAML: found undefined alias nope");
     }

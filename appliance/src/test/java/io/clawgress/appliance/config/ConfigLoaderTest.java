@@ -265,7 +265,7 @@ class ConfigLoaderTest {
     void emptyFile() throws Exception {
         Path file = write("empty.yaml", "");
         assertThat(loadErrors(file)).containsExactly(file + ": empty file (expected: a YAML mapping with any of:"
-                + " listener, connection_limit, timeouts, flow_log, static_policy; see docs/config.md)");
+                + " listener, connection_limit, timeouts, flow_log, peek, dns, static_policy; see docs/config.md)");
     }
 
     @Test

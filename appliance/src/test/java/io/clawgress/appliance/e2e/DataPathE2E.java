@@ -78,6 +78,8 @@ abstract class DataPathE2E {
         return """
                 listener: {address: 0.0.0.0, port: %d, transport: %s}
                 timeouts: {upstream_connect: 1s, idle: 3s}
+                # The silent and SYN-dropping upstreams are L4 cases: their ports skip the peek like SSH's would.
+                peek: {server_first_ports: [7000, 7001, 9999]}
                 flow_log: {path: %s}
                 static_policy:
                   bindings:
@@ -297,9 +299,10 @@ abstract class DataPathE2E {
 
     static void assertReset(ExecResult curl) {
         // The kernel completes the handshake for TPROXY, then the gateway resets. curl says 55/56 (send/recv
-        // failure, "reset") or, when the RST lands while it is still checking the connect, 7 ("Failed to connect").
-        // Either way the flow record (policy_denied) and the silent upstream show it was the gateway's reset.
-        assertThat(curl.exitCode()).as(curl.describe()).isIn(7, 55, 56);
+        // failure, "reset"), 35 when the reset ends its TLS handshake ("SSL_connect: Connection reset"), or 7 when
+        // the RST lands while it still checks the connect ("Failed to connect"). The flow record and the silent
+        // upstream show it was the gateway's reset.
+        assertThat(curl.exitCode()).as(curl.describe()).isIn(7, 35, 55, 56);
         assertThat(curl.stderr()).as(curl.describe()).containsAnyOf("reset", "Failed to connect");
         double seconds = Double.parseDouble(writeOut(curl)[4]);
         assertThat(seconds).as("the agent sees the reset within 100 ms").isLessThan(0.1);

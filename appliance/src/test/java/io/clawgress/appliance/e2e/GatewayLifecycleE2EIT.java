@@ -39,6 +39,7 @@ class GatewayLifecycleE2EIT {
                     listener: {port: 15001, transport: epoll}
                     connection_limit: 2
                     timeouts: {idle: 5m}
+                    peek: {server_first_ports: [7000]}
                     flow_log: {path: %s}
                     static_policy:
                       bindings:

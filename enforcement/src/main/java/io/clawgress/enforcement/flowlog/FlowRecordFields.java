@@ -25,6 +25,14 @@ public final class FlowRecordFields {
     public static final String TERMINATION = "termination";
     public static final String DETAIL = "detail";
     public static final String DROPPED = "dropped";
+    public static final String PEEK = "peek";
+    public static final String SNI = "sni";
+    public static final String ALPN = "alpn";
+    public static final String ECH_OFFERED = "ech_offered";
+    public static final String HTTP_HOST = "http_host";
+    public static final String HTTP_METHOD = "http_method";
+    public static final String HTTP_TARGET = "http_target";
+    public static final String DIALLED = "dialled";
 
     public static final String TYPE_FLOW = "flow";
     public static final String TYPE_GAP = "gap";

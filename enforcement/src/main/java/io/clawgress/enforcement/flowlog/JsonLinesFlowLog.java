@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import io.clawgress.api.AuditSink;
 import io.clawgress.api.FlowRecord;
 import io.clawgress.api.Identity;
+import io.clawgress.api.PeekFacts;
 import io.clawgress.enforcement.net.Addresses;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -186,6 +187,7 @@ public final class JsonLinesFlowLog implements AuditSink, AutoCloseable {
         } else {
             g.writeNullField(IDENTITY);
         }
+        writePeek(g, r.peek());
         g.writeStringField(VERDICT, r.verdict());
         g.writeStringField(REASON, r.reason());
         g.writeStringField(RULE, r.ruleId());
@@ -195,7 +197,31 @@ public final class JsonLinesFlowLog implements AuditSink, AutoCloseable {
         g.writeNumberField(DURATION_MS, r.duration().toNanos() / 1_000L / 1000.0);
         g.writeStringField(TERMINATION, r.termination().code());
         optional(g, DETAIL, r.detail());
+        if (r.dialled() != null) {
+            g.writeStringField(DIALLED, hostPort(r.dialled()));
+        }
         g.writeEndObject();
+    }
+
+    private static void writePeek(JsonGenerator g, PeekFacts p) throws IOException {
+        g.writeStringField(PEEK, p.kind().code());
+        switch (p.kind()) {
+            case TLS -> {
+                optional(g, SNI, p.name());
+                g.writeArrayFieldStart(ALPN);
+                for (String proto : p.alpn()) {
+                    g.writeString(proto);
+                }
+                g.writeEndArray();
+                g.writeBooleanField(ECH_OFFERED, p.echOffered());
+            }
+            case HTTP -> {
+                optional(g, HTTP_HOST, p.name());
+                optional(g, HTTP_METHOD, p.httpMethod());
+                optional(g, HTTP_TARGET, p.httpTarget());
+            }
+            case OPAQUE, NONE -> { }
+        }
     }
 
     private static void optional(JsonGenerator g, String field, String value) throws IOException {

@@ -4,10 +4,12 @@ import io.clawgress.api.Decision;
 import io.clawgress.api.FlowDecider;
 import io.clawgress.api.FlowFacts;
 import io.clawgress.api.Identity;
+import io.clawgress.api.PeekFacts;
 import io.clawgress.api.Termination;
 import io.clawgress.api.Verdict;
 import io.clawgress.enforcement.net.Addresses;
 import io.clawgress.enforcement.net.Cidr;
+import io.clawgress.enforcement.net.HostPattern;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -16,9 +18,11 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Decides flows with the interim L4 {@link StaticPolicy}: the source's subnet binding gives the identity (longest
- * prefix wins), then the first rule that matches agent, destination prefix and port decides; nothing matching
- * means deny. Immutable; safe on any thread. Linear in the rule count, which is fine for the few rules a static
+ * Decides flows with the interim {@link StaticPolicy}: the source's subnet binding gives the identity (longest
+ * prefix wins), then the first rule that matches agent, port, host name (host rules, on the name the first bytes
+ * claimed) and destination prefix decides; nothing matching means deny, and TLS without SNI that no address rule
+ * allows is {@code sni_missing}. An allowed name is relayed with the name, so the relay dials an address the gateway
+ * resolved itself. Immutable; safe on any thread. Linear in the rule count, which is fine for the few rules a static
  * policy holds; the signed bundles compile to indexed structures instead.
  */
 public final class StaticPolicyDecider implements FlowDecider {
@@ -27,6 +31,7 @@ public final class StaticPolicyDecider implements FlowDecider {
     public static final String DEFAULT_RULE = "default";
     public static final String UNBOUND_RULE = "unbound_source";
     public static final String DISABLED_RULE = "agent_disabled";
+    public static final String SNI_MISSING_RULE = "sni_missing";
 
     private final List<SubnetBinding> bindings;
     private final List<StaticRule> rules;
@@ -55,6 +60,8 @@ public final class StaticPolicyDecider implements FlowDecider {
         if (!agent.active()) {
             return deny(identity, DISABLED_RULE, "agent " + agent.agentId() + " is disabled");
         }
+        PeekFacts peek = facts.peek();
+        String name = claimedName(peek);
         for (StaticRule rule : rules) {
             if (!rule.agents().isEmpty() && !rule.agents().contains(agent.agentId())) {
                 continue;
@@ -62,19 +69,53 @@ public final class StaticPolicyDecider implements FlowDecider {
             if (!rule.ports().contains(dst.getPort())) {
                 continue;
             }
-            Cidr hit = firstContaining(rule.destinations(), dst.getAddress());
-            if (hit == null) {
+            HostPattern host = rule.isHostRule() ? firstMatching(rule.hosts(), name) : null;
+            if (rule.isHostRule() && host == null) {
+                continue;
+            }
+            Cidr cidr = rule.destinations().isEmpty() ? null : firstContaining(rule.destinations(), dst.getAddress());
+            if (!rule.destinations().isEmpty() && cidr == null) {
                 continue;
             }
             String why = (rule.action() == StaticRule.Action.ALLOW ? "allowed" : "denied") + " by rule "
-                    + rule.id() + ": " + hostPort(dst) + " is in " + hit + ", port in " + rule.ports();
+                    + rule.id() + ": " + (host != null ? "name " + name + " matches " + host + ", " : "")
+                    + (cidr != null ? Addresses.hostPort(dst) + " is in " + cidr + ", " : "")
+                    + "port in " + rule.ports();
             return switch (rule.action()) {
-                case ALLOW -> new Decision(identity, new Verdict.Relay(dst, rule.id(), why), revision);
+                case ALLOW -> new Decision(identity, host != null
+                        ? new Verdict.Relay(dst, name, rule.dial(), rule.id(), why)
+                        : new Verdict.Relay(dst, rule.id(), why), revision);
                 case DENY -> deny(identity, rule.id(), why);
             };
         }
+        if (peek.kind() == PeekFacts.Kind.TLS && peek.name() == null) {
+            // DESIGN.md §3: TLS without SNI is denied unless an address rule allows the destination.
+            return new Decision(identity, new Verdict.Deny(Termination.SNI_MISSING, SNI_MISSING_RULE,
+                    "TLS to " + Addresses.hostPort(dst) + " without SNI, and no address rule allows it"), revision);
+        }
         return deny(identity, DEFAULT_RULE, "no rule allows agent " + agent.agentId() + " to reach "
-                + hostPort(dst) + " (default deny)");
+                + (name != null ? name + " at " : "") + Addresses.hostPort(dst) + " (default deny)");
+    }
+
+    /** The host name the flow claimed, or null; an IP literal in Host is no name (the address decides). */
+    private static String claimedName(PeekFacts peek) {
+        String n = peek.name();
+        if (n == null || n.indexOf(':') >= 0 || n.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+            return null;
+        }
+        return n;
+    }
+
+    private static HostPattern firstMatching(List<HostPattern> hosts, String name) {
+        if (name == null) {
+            return null;
+        }
+        for (HostPattern h : hosts) {
+            if (h.matches(name)) {
+                return h;
+            }
+        }
+        return null;
     }
 
     private Optional<Identity> identify(InetAddress source) {

@@ -1,6 +1,10 @@
 package io.clawgress.testing.netns;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,11 +18,16 @@ import java.util.regex.Pattern;
  * it, and deletes it.
  *
  * <p>Commands run as {@code ip netns exec NAME cmd...}: {@code ip} enters the namespace and then execs the command,
- * so a spawned process's pid is the command's own pid.
+ * so a spawned process's pid is the command's own pid. {@code ip netns exec} also bind-mounts every file in
+ * {@code /etc/netns/NAME/} over its namesake in {@code /etc} (in a private mount namespace of the command), which
+ * {@link #overrideEtcFile(String, String)} uses to give the namespace its own {@code resolv.conf}.
  */
 public final class Netns implements AutoCloseable {
 
     private static final Pattern VALID_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+    private static final Pattern ETC_FILE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+    /** Where {@code ip netns exec} looks for per-namespace files to bind-mount over {@code /etc}. */
+    static final Path ETC_NETNS = Path.of("/etc/netns");
     private static final Duration IP_TIMEOUT = Duration.ofSeconds(30);
 
     private final String name;
@@ -62,6 +71,58 @@ public final class Netns implements AutoCloseable {
 
     static boolean exists(String name) {
         return Files.exists(Path.of("/run/netns", name));
+    }
+
+    /** {@code /etc/netns/NAME}: the files {@code ip netns exec} puts over {@code /etc} for this namespace. */
+    public Path etcDir() {
+        return ETC_NETNS.resolve(name);
+    }
+
+    /**
+     * Writes {@code /etc/netns/NAME/<fileName>}, so that commands started in this namespace from now on see
+     * {@code content} as {@code /etc/<fileName>} (processes already running keep what they saw). The directory is
+     * removed when the namespace closes.
+     *
+     * @param fileName a plain file name such as {@code resolv.conf}; {@code /etc/<fileName>} must exist on the
+     *                 host, since it is the mount point
+     * @return the file written
+     */
+    public Path overrideEtcFile(String fileName, String content) {
+        checkOpen();
+        if (!ETC_FILE.matcher(fileName).matches()) {
+            throw new IllegalArgumentException("file name: " + fileName + " (expected: a plain name like resolv.conf)");
+        }
+        if (!Files.exists(Path.of("/etc", fileName))) {
+            throw new IllegalArgumentException("/etc/" + fileName + " does not exist on this host: ip netns exec"
+                    + " needs it as the mount point for the namespace's own copy");
+        }
+        Path file = etcDir().resolve(fileName);
+        try {
+            Files.createDirectories(etcDir());
+            Files.writeString(file, content);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing " + file, e);
+        }
+        return file;
+    }
+
+    /** Deletes {@code /etc/netns/<name>} and the files in it, if it exists. */
+    static void removeEtcDir(String name) {
+        Path dir = ETC_NETNS.resolve(name);
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+            for (Path f : files) {
+                Files.delete(f);
+            }
+        } catch (NoSuchFileException e) {
+            return;
+        } catch (IOException e) {
+            throw new UncheckedIOException("emptying " + dir, e);
+        }
+        try {
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("deleting " + dir, e);
+        }
     }
 
     /** The {@code ip netns exec NAME} prefix followed by {@code cmd}. */
@@ -156,7 +217,7 @@ public final class Netns implements AutoCloseable {
     }
 
     /**
-     * Stops all processes (5 s grace) and deletes the namespace. Idempotent.
+     * Stops all processes (5 s grace), deletes the namespace and its {@code /etc/netns/NAME} directory. Idempotent.
      *
      * @throws AssertionError when the namespace could not be deleted or a process survived SIGKILL
      */
@@ -169,8 +230,18 @@ public final class Netns implements AutoCloseable {
         Cleanup.unregister(this);
         boolean stopped = stopAll(ManagedProcess.DEFAULT_GRACE);
         ExecResult del = Exec.run(List.of("ip", "netns", "del", name), IP_TIMEOUT, null);
+        UncheckedIOException etc = null;
+        try {
+            removeEtcDir(name);
+        } catch (UncheckedIOException e) {
+            etc = e;
+        }
         if (exists()) {
-            throw new AssertionError("could not delete namespace " + name + "\n" + del.describe());
+            throw new AssertionError("could not delete namespace " + name + "\n" + del.describe(), etc);
+        }
+        if (etc != null) {
+            throw new AssertionError("namespace " + name + " deleted, but not " + etcDir() + ": " + etc.getMessage(),
+                    etc);
         }
         if (!stopped) {
             throw new AssertionError("namespace " + name + " deleted, but a process in it survived SIGKILL");

@@ -2,6 +2,7 @@ package io.clawgress.testing.netns;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
@@ -34,9 +35,15 @@ import java.util.regex.Pattern;
  * with the real {@code bin/clawgressd}, peers in the upstream namespace and real clients ({@code curl},
  * {@code openssl}) in the agent namespace.
  *
+ * <p>Names: {@link #agentUsesNameserver(InetAddress)} points the agent's resolver at a DNS server inside the
+ * topology (typically the {@code dns-server} peer in the upstream namespace, reached through the gateway like any
+ * other UDP traffic), so clients there resolve names like {@code allowed.test}; nothing is ever asked of the host's
+ * resolver.
+ *
  * <p>Namespace names are {@code cg<pid>n<counter>-agent|-gw|-up}, the pid being this JVM's. {@link #close()} stops
- * every process started in the namespaces and deletes them; a JVM shutdown hook does the same for topologies never
- * closed, and {@link #cleanupStale()} (called by {@link #create(Path)}) removes namespaces of runs whose JVM is gone.
+ * every process started in the namespaces and deletes them (and their {@code /etc/netns/<name>} files); a JVM
+ * shutdown hook does the same for topologies never closed, and {@link #cleanupStale()} (called by
+ * {@link #create(Path)}) removes what runs whose JVM is gone left behind.
  */
 public final class Topology implements AutoCloseable {
 
@@ -53,6 +60,7 @@ public final class Topology implements AutoCloseable {
     private static final int DEFAULT_TPROXY_PORT = 15001;
 
     private static final Pattern OUR_NAMESPACE = Pattern.compile("cg(\\d{1,10})n(\\d{1,9})-(agent|gw|up)");
+    private static final Pattern HOSTS_LINE = Pattern.compile("(?m)^\\s*hosts\\s*:.*$");
     private static final Pattern IPV4 = Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})");
     private static final AtomicInteger COUNTER = new AtomicInteger();
     /** Namespaces this JVM created and has not deleted; never touched by {@link #cleanupStale()}. */
@@ -66,6 +74,8 @@ public final class Topology implements AutoCloseable {
     private final Path workDir;
     private final List<Netns> namespaces = new ArrayList<>();
     private final List<GatewayProcess> gateways = new CopyOnWriteArrayList<>();
+    /** Every address of a namespace of this topology: the only ones a nameserver may have. */
+    private final Set<InetAddress> addresses = ConcurrentHashMap.newKeySet();
     private Netns agent;
     private Netns gateway;
     private Netns upstream;
@@ -139,6 +149,9 @@ public final class Topology implements AutoCloseable {
                 route add default via %s
                 """.formatted(UPSTREAM_IP, upIf, upIf, GW_UPSTREAM_IP));
         gateway.execOk(IP_TIMEOUT, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
+        for (String a : List.of(AGENT_IP, GW_AGENT_IP, GW_UPSTREAM_IP, UPSTREAM_IP)) {
+            addresses.add(address(a));
+        }
     }
 
     private Netns namespace(String role) {
@@ -164,15 +177,42 @@ public final class Topology implements AutoCloseable {
 
     /**
      * Deletes namespaces named like ours ({@code cg<pid>n<counter>-...}) whose creating JVM is no longer alive,
-     * after killing whatever still runs in them. Namespaces of live JVMs (other test runs) are left alone. A pid
-     * reused by an unrelated process makes a stale namespace look alive; it is then left for a later call.
+     * after killing whatever still runs in them, and their {@code /etc/netns/<name>} directories (also those left
+     * without a namespace). Namespaces of live JVMs (other test runs) are left alone. A pid reused by an unrelated
+     * process makes a stale namespace look alive; it is then left for a later call.
      */
     public static void cleanupStale() {
-        Path runNetns = Path.of("/run/netns");
+        List<String> stale = staleNames(Path.of("/run/netns"));
+        for (String name : staleNames(Netns.ETC_NETNS)) {
+            if (!Netns.exists(name)) {
+                try {
+                    Netns.removeEtcDir(name);
+                    System.err.println("clawgress test harness: removed stale " + Netns.ETC_NETNS.resolve(name)
+                            + " (its creating JVM is gone)");
+                } catch (UncheckedIOException e) {
+                    System.err.println("clawgress test harness: could not remove stale "
+                            + Netns.ETC_NETNS.resolve(name) + ": " + e);
+                }
+            }
+        }
+        for (String name : stale) {
+            Netns ns = Netns.adopt(name);
+            try {
+                ns.close();
+                System.err.println("clawgress test harness: removed stale namespace " + name
+                        + " (its creating JVM is gone)");
+            } catch (RuntimeException | AssertionError e) {
+                System.err.println("clawgress test harness: could not remove stale namespace " + name + ": " + e);
+            }
+        }
+    }
+
+    /** Entries of {@code dir} named like our namespaces whose creating JVM is gone. */
+    private static List<String> staleNames(Path dir) {
         List<String> stale = new ArrayList<>();
         long self = ProcessHandle.current().pid();
-        try (DirectoryStream<Path> dir = Files.newDirectoryStream(runNetns)) {
-            for (Path p : dir) {
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path p : entries) {
                 String name = p.getFileName().toString();
                 Matcher m = OUR_NAMESPACE.matcher(name);
                 if (!m.matches() || LIVE.contains(name)) {
@@ -185,20 +225,11 @@ public final class Topology implements AutoCloseable {
                 }
             }
         } catch (NoSuchFileException e) {
-            return;
+            return List.of();
         } catch (IOException e) {
-            throw new UncheckedIOException("listing " + runNetns, e);
+            throw new UncheckedIOException("listing " + dir, e);
         }
-        for (String name : stale) {
-            Netns ns = Netns.adopt(name);
-            try {
-                ns.close();
-                System.err.println("clawgress test harness: removed stale namespace " + name
-                        + " (its creating JVM is gone)");
-            } catch (RuntimeException | AssertionError e) {
-                System.err.println("clawgress test harness: could not remove stale namespace " + name + ": " + e);
-            }
-        }
+        return stale;
     }
 
     /** The unique prefix of this topology's namespace names, e.g. {@code cg41234n0}. */
@@ -288,7 +319,61 @@ public final class Topology implements AutoCloseable {
             gateway.execOk(IP_TIMEOUT, "ip", "route", "add", address + "/32", "via", UPSTREAM_IP,
                     "dev", gatewayUpstreamInterface());
         }
+        addresses.add(a);
         return a;
+    }
+
+    /**
+     * Makes the agent resolve names through {@code server} (e.g. a {@code dns-server} peer on an address added
+     * with {@link #addUpstreamAddress(String)}); see {@link #useNameserver(Netns, InetAddress)}.
+     */
+    public Path agentUsesNameserver(InetAddress server) {
+        return useNameserver(agent, server);
+    }
+
+    /** Makes the gateway namespace resolve names through {@code server}; see {@link #useNameserver}. */
+    public Path gatewayUsesNameserver(InetAddress server) {
+        return useNameserver(gateway, server);
+    }
+
+    /**
+     * Gives {@code ns} its own resolver configuration, for every command started there from now on: an
+     * {@code /etc/resolv.conf} with only {@code nameserver <server>} (no search domains; {@code options timeout:1
+     * attempts:2}) and an {@code /etc/nsswitch.conf} whose {@code hosts} line is {@code files dns}, so a lookup
+     * never goes to a host-side resolver (systemd-resolved, mDNS, ...) but always over UDP to {@code server}. Both
+     * are written to {@code /etc/netns/<ns>/}, which {@code ip netns exec} mounts over {@code /etc}; the host's
+     * {@code /etc/hosts} still applies. Removed when the topology closes.
+     *
+     * @param ns     one of this topology's namespaces
+     * @param server an address of one of this topology's namespaces, or loopback (a server in {@code ns} itself)
+     * @return the {@code resolv.conf} written
+     */
+    public Path useNameserver(Netns ns, InetAddress server) {
+        if (!namespaces.contains(ns)) {
+            throw new IllegalArgumentException("namespace " + ns + " (expected: one of " + namespaces + ")");
+        }
+        if (!(server instanceof Inet4Address) || !(server.isLoopbackAddress() || addresses.contains(server))) {
+            throw new IllegalArgumentException("nameserver " + server.getHostAddress() + " (expected: loopback or an"
+                    + " IPv4 address of this topology's namespaces: " + addresses + ")");
+        }
+        Path resolvConf = ns.overrideEtcFile("resolv.conf", """
+                # clawgress test harness, topology %s: this namespace resolves only through %s
+                nameserver %s
+                options timeout:1 attempts:2
+                """.formatted(id, server.getHostAddress(), server.getHostAddress()));
+        Path hostNsswitch = Path.of("/etc/nsswitch.conf");
+        if (Files.isRegularFile(hostNsswitch)) {
+            try {
+                String host = Files.readString(hostNsswitch);
+                Matcher m = HOSTS_LINE.matcher(host);
+                String nsswitch = m.find() ? m.replaceAll("hosts: files dns")
+                        : host + (host.endsWith("\n") || host.isEmpty() ? "" : "\n") + "hosts: files dns\n";
+                ns.overrideEtcFile("nsswitch.conf", nsswitch);
+            } catch (IOException e) {
+                throw new UncheckedIOException("reading " + hostNsswitch, e);
+            }
+        }
+        return resolvConf;
     }
 
     /** {@code <workDir>/tproxy.env}, the env file handed to the TPROXY rules script. */

@@ -22,7 +22,12 @@
  * }
  * }</pre>
  *
- * Name privileged test classes {@code *IT} so failsafe runs them after {@code package}; guard each with
+ * Names: {@link io.clawgress.testing.netns.TestPki} makes a CA and a leaf for the names, the {@code dns-server} and
+ * {@code tls-server} peers serve them from the upstream namespace,
+ * {@link io.clawgress.testing.netns.Topology#agentUsesNameserver(java.net.InetAddress)} points the agent's resolver
+ * at the DNS peer, and {@link io.clawgress.testing.netns.Browsers} runs headless Chromium as a client.
+ *
+ * <p>Name privileged test classes {@code *IT} so failsafe runs them after {@code package}; guard each with
  * {@link io.clawgress.testing.netns.Privileges#requireOrSkip(String...)} (a failure, not a skip, when
  * {@code CI=true}).
  */

@@ -4,17 +4,21 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** {@code --name value} options of a peer subcommand; every option must be known to the subcommand. */
+/**
+ * {@code --name value} options of a peer subcommand; every option must be known to the subcommand. An option may be
+ * repeated only where the subcommand reads it with {@link #strings(String)}.
+ */
 final class Args {
 
     private final String command;
-    private final Map<String, String> values = new LinkedHashMap<>();
+    private final Map<String, List<String>> values = new LinkedHashMap<>();
     private final Set<String> used = new HashSet<>();
 
     private Args(String command) {
@@ -28,7 +32,7 @@ final class Args {
             if (!key.startsWith("--") || i + 1 >= args.size()) {
                 throw new UsageException(command + ": expected --option value pairs, got: " + String.join(" ", args));
             }
-            a.values.put(key.substring(2), args.get(++i));
+            a.values.computeIfAbsent(key.substring(2), k -> new ArrayList<>()).add(args.get(++i));
         }
         return a;
     }
@@ -38,12 +42,21 @@ final class Args {
     }
 
     String string(String name) {
-        String v = values.get(name);
+        List<String> v = values.get(name);
         if (v == null) {
             throw new UsageException(command + ": missing --" + name);
         }
+        if (v.size() > 1) {
+            throw new UsageException(command + ": --" + name + " given " + v.size() + " times (expected: once)");
+        }
         used.add(name);
-        return v;
+        return v.get(0);
+    }
+
+    /** Every value of a repeatable option, in command-line order; empty when it was not given. */
+    List<String> strings(String name) {
+        used.add(name);
+        return List.copyOf(values.getOrDefault(name, List.of()));
     }
 
     String string(String name, String dflt) {

@@ -3,12 +3,13 @@ package io.clawgress.testing.peer;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * Writes one JSON object per line, flushed at once, from any thread. Values may be strings, numbers, booleans,
- * null, or nested maps.
+ * null, nested maps, or lists of any of these.
  */
 final class Events {
 
@@ -62,6 +63,17 @@ final class Events {
             sb.append(v);
         } else if (v instanceof Map<?, ?> m) {
             writeObject(sb, m);
+        } else if (v instanceof Collection<?> c) {
+            sb.append('[');
+            boolean first = true;
+            for (Object item : c) {
+                if (!first) {
+                    sb.append(',');
+                }
+                first = false;
+                writeValue(sb, item);
+            }
+            sb.append(']');
         } else {
             writeString(sb, v.toString());
         }

@@ -30,6 +30,14 @@ final class HttpServer {
     }
 
     private static void handle(Socket s, Events events) throws IOException {
+        exchange(s, events, "hello from upstream " + Events.endpoint(s.getLocalSocketAddress()) + "\n", Map.of());
+    }
+
+    /**
+     * Serves one request on an accepted socket (plain, or TLS after its handshake): answers {@code 200 OK} with
+     * {@code body} and closes gracefully. {@code extra} fields are added to the {@code request} event.
+     */
+    static void exchange(Socket s, Events events, String body, Map<String, Object> extra) throws IOException {
         s.setSoTimeout(HEAD_TIMEOUT_MS);
         InputStream in = new BufferedInputStream(s.getInputStream());
         OutputStream out = s.getOutputStream();
@@ -80,8 +88,8 @@ final class HttpServer {
         request.put("host", headers.get("host"));
         request.put("headers", headers);
         request.put("body_bytes", bodyBytes);
+        request.putAll(extra);
         events.emit(request);
-        String body = "hello from upstream " + Events.endpoint(s.getLocalSocketAddress()) + "\n";
         respond(out, "200 OK", body, "HEAD".equals(requestLine[0]));
         finish(s, in);
     }

@@ -13,20 +13,27 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Real TCP peers for end-to-end tests, run as separate JVMs inside network namespaces. Each prints one JSON object
- * per line to stdout (flushed at once); servers first print {@code {"event":"ready","port":N,...}} once listening
- * (so {@code --port 0} works) and then {@code accept} for every connection.
+ * Real peers for end-to-end tests, run as separate JVMs inside network namespaces. Each prints one JSON object per
+ * line to stdout (flushed at once); servers first print {@code {"event":"ready","port":N,...}} once listening
+ * (so {@code --port 0} works), TCP servers then {@code accept} for every connection.
  *
  * <pre>
  * http-server   --bind ADDR --port P
  * bulk-server   --bind ADDR --port P --bytes N --seed S [--after-eof-bytes M] [--timeout-seconds T]
  * silent-server --bind ADDR --port P [--idle-timeout-seconds T] [--hold-after-eof-seconds H]
+ * tls-server    --bind ADDR --port P --pkcs12 FILE --password PW [--alpn h2,http/1.1|none]
+ * dns-server    --bind ADDR --port P --record NAME=IP[,IP...] [--record ...] [--ttl SECONDS]   (UDP only)
  * bulk-client   --connect ADDR:P --bytes N --seed S [--timeout-seconds T]
  * hold-client   --connect ADDR:P [--timeout-seconds T]
  * abort-client  --connect ADDR:P [--reset-after-seconds T]   (FIN at once, RST after T)
  * </pre>
  *
- * Byte counts take k/M/G suffixes (binary). Servers stop by themselves after {@code --lifetime-seconds}
+ * {@code tls-server} logs {@code accept} before and {@code handshake} (sni, alpn, protocol) after the handshake
+ * and answers one HTTP/1.1 request with {@code hello from tls upstream ADDR:P sni=NAME\n}; see {@link TlsServer}.
+ * {@code dns-server} answers A queries for its records (every address), NODATA for other types of those names,
+ * NXDOMAIN for other names, and logs {@code query} (name, type, from, rcode, answers); see {@link DnsZone}.
+ *
+ * <p>Byte counts take k/M/G suffixes (binary). Servers stop by themselves after {@code --lifetime-seconds}
  * (default 600); clients after their timeout (default 60 s) and exit 0 only when the connection ended with a clean
  * EOF. Exit code 2 means a bad command line.
  *
@@ -56,6 +63,8 @@ public final class Peer {
                 case "http-server" -> HttpServer.run(a, events);
                 case "bulk-server" -> BulkServer.run(a, events);
                 case "silent-server" -> SilentServer.run(a, events);
+                case "tls-server" -> TlsServer.run(a, events);
+                case "dns-server" -> DnsServer.run(a, events);
                 case "bulk-client" -> BulkClient.run(a, events);
                 case "hold-client" -> HoldClient.run(a, events);
                 case "abort-client" -> AbortClient.run(a, events);
@@ -75,8 +84,8 @@ public final class Peer {
     }
 
     private static String usage() {
-        return "usage: Peer http-server|bulk-server|silent-server|bulk-client|hold-client|abort-client"
-                + " --option value ...";
+        return "usage: Peer http-server|bulk-server|silent-server|tls-server|dns-server|bulk-client|hold-client"
+                + "|abort-client --option value ...";
     }
 
     /** Starts a peer inside {@code ns} (see the class comment for {@code args}); stopped when the namespace closes. */

@@ -7,7 +7,8 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * A test run that never closes its topology, for {@link TopologyCleanupIT}: creates one, starts a peer in it, prints
+ * A test run that never closes its topology, for {@link TopologyCleanupIT}: creates one, points the agent's resolver
+ * at the upstream (so {@code /etc/netns/<agent>} exists), starts a peer in it, prints
  * {@code abandoned <agent-ns> <gw-ns> <up-ns> <peer-pid>}, then exits (mode {@code exit}: the shutdown hook must
  * clean up) or waits to be killed (mode {@code hang}: {@link Topology#cleanupStale()} must clean up).
  */
@@ -19,6 +20,7 @@ public final class AbandonedTopology {
     public static void main(String[] args) throws InterruptedException {
         Path work = Path.of(args[0]);
         Topology t = Topology.create(work);
+        t.agentUsesNameserver(t.upstreamAddress());
         ManagedProcess peer = Peer.spawn(t.upstream(), "silent", work, "silent-server", "--bind", "198.18.2.2",
                 "--port", "0");
         peer.awaitEvent("ready", Duration.ofSeconds(30));

@@ -30,8 +30,15 @@ public final class EarlyInput {
         return true;
     }
 
-    void inputShutdown() {
+    /** The agent's end of stream arrived before the relay. */
+    public void markInputShutdown() {
         inputShutdown = true;
+    }
+
+    /** Keeps peeked bytes (ownership moves here); they go before anything read later. */
+    public void keep(ByteBuf buf) {
+        bytes += buf.readableBytes();
+        bufs.addFirst(buf);
     }
 
     /** Whether the agent's end of stream already arrived. */

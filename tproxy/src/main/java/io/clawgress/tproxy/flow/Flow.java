@@ -5,6 +5,7 @@ import io.clawgress.api.Decision;
 import io.clawgress.api.FlowFacts;
 import io.clawgress.api.FlowRecord;
 import io.clawgress.api.Identity;
+import io.clawgress.api.PeekFacts;
 import io.clawgress.api.Termination;
 import io.clawgress.api.Verdict;
 import io.netty.channel.Channel;
@@ -29,7 +30,7 @@ public final class Flow {
 
     private static final String NO_REVISION = "none";
 
-    private final FlowFacts facts;
+    private FlowFacts facts;
     private final Instant start;
     private final long startNanos;
     private final Channel client;
@@ -41,6 +42,8 @@ public final class Flow {
     private Optional<Identity> identity = Optional.empty();
     private String policyRevision = NO_REVISION;
     private Channel upstream;
+    private InetSocketAddress dialled;
+    private String bindingNote;
     private boolean upstreamConnected;
     private long bytesUp;
     private long bytesDown;
@@ -89,6 +92,31 @@ public final class Flow {
     /** The verdict so far, or {@code null} before the decision. */
     public Verdict verdict() {
         return verdict;
+    }
+
+    /** What the first bytes claimed (the peek stage's result); the decision sees it. */
+    public void peeked(PeekFacts peek) {
+        facts = facts.withPeek(peek);
+    }
+
+    /**
+     * The address the relay dials, and why it is not the original destination when it is not (the name binding
+     * rule: a name only counts with an address the gateway resolved for it).
+     */
+    public void dialling(InetSocketAddress address, String note) {
+        this.dialled = address;
+        this.bindingNote = note;
+    }
+
+    /** The name binding refused a relay the policy allowed: the record reports this deny instead. */
+    public void bindingDenied(Verdict.Deny deny) {
+        verdict = deny;
+        abort(deny.termination(), null);
+    }
+
+    /** The address dialled, or {@code null} before the dial. */
+    public InetSocketAddress dialled() {
+        return dialled;
     }
 
     /** Agent input that arrived before the relay was in place. */
@@ -233,9 +261,10 @@ public final class Flow {
         String reason = v == null ? "closed before a decision" : v.reason();
         String rule = v == null ? "none" : v.ruleId();
         Termination t = termination == null ? Termination.INTERNAL_ERROR : termination;
+        String words = bindingNote == null ? detail : detail == null ? bindingNote : bindingNote + "; " + detail;
         return new FlowRecord(facts.flowId(), start, facts.source(), facts.originalDestination(), identity,
                 verdictName, reason, rule, policyRevision, bytesUp, bytesDown,
-                Duration.ofNanos(System.nanoTime() - startNanos), t, detail);
+                Duration.ofNanos(System.nanoTime() - startNanos), t, words, facts.peek(), dialled);
     }
 
     /** Words for a failure: its message, or its type when it has none (Netty's ClosedChannelException). */

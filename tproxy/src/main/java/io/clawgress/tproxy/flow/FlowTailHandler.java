@@ -42,7 +42,7 @@ public final class FlowTailHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
-            flow.earlyInput().inputShutdown();
+            flow.earlyInput().markInputShutdown();
         }
         ReferenceCountUtil.release(evt);
     }

@@ -1,0 +1,109 @@
+package io.clawgress.tproxy.dns;
+
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.resolver.HostsFileEntriesResolver;
+import io.netty.resolver.ResolvedAddressTypes;
+import io.netty.resolver.dns.DefaultDnsCache;
+import io.netty.resolver.dns.DnsNameResolver;
+import io.netty.resolver.dns.DnsNameResolverBuilder;
+import io.netty.resolver.dns.DnsServerAddressStreamProvider;
+import io.netty.resolver.dns.DnsServerAddressStreamProviders;
+import io.netty.resolver.dns.SequentialDnsServerAddressStreamProvider;
+import io.netty.util.concurrent.Future;
+
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The gateway's own name resolution, asynchronous on the flow's event loop (the loop never blocks on DNS). One
+ * Netty {@link DnsNameResolver} per event loop, all sharing one cache that honours TTLs (capped). Not consulted:
+ * the hosts file and search domains — a claimed name is resolved exactly as sent, in the DNS.
+ */
+public final class NameResolution implements AutoCloseable {
+
+    private final DnsSettings settings;
+    private final Class<? extends DatagramChannel> datagramChannel;
+    private final DefaultDnsCache cache;
+    private final DnsServerAddressStreamProvider servers;
+    private final Map<EventLoop, DnsNameResolver> resolvers = new ConcurrentHashMap<>();
+
+    public NameResolution(DnsSettings settings, Class<? extends DatagramChannel> datagramChannel) {
+        this.settings = settings;
+        this.datagramChannel = datagramChannel;
+        int maxTtl = (int) Math.min(Integer.MAX_VALUE, settings.maxTtl().toSeconds());
+        this.cache = new DefaultDnsCache(0, maxTtl, Math.min(maxTtl, 10));
+        this.servers = settings.servers().isEmpty()
+                ? DnsServerAddressStreamProviders.platformDefault()
+                : new SequentialDnsServerAddressStreamProvider(settings.servers());
+    }
+
+    /** Where names are resolved, for logs. */
+    public String describeServers() {
+        return settings.servers().isEmpty() ? "/etc/resolv.conf" : settings.servers().toString();
+    }
+
+    /**
+     * Resolves every address of {@code host} (A and AAAA, IPv4 first). Call on {@code loop}; the future completes
+     * on it.
+     */
+    public Future<List<InetAddress>> resolveAll(String host, EventLoop loop) {
+        return resolvers.computeIfAbsent(loop, this::newResolver).resolveAll(host);
+    }
+
+    private DnsNameResolver newResolver(EventLoop loop) {
+        return new DnsNameResolverBuilder(loop)
+                .datagramChannelType(datagramChannel)
+                .nameServerProvider(servers)
+                .resolveCache(cache)
+                .queryTimeoutMillis(settings.queryTimeout().toMillis())
+                .resolvedAddressTypes(ResolvedAddressTypes.IPV4_PREFERRED)
+                .hostsFileEntriesResolver((name, types) -> null)
+                .searchDomains(List.of())
+                .ndots(1)
+                .build();
+    }
+
+    /**
+     * The addresses a relay may dial for a name: everything but loopback, unspecified, link-local (which holds the
+     * cloud metadata service, 169.254.169.254) and multicast — a DNS answer must not steer the gateway into itself
+     * or its host's metadata endpoint.
+     */
+    public static List<InetAddress> dialable(List<InetAddress> answers) {
+        List<InetAddress> out = new ArrayList<>(answers.size());
+        for (InetAddress a : answers) {
+            if (!(a.isLoopbackAddress() || a.isAnyLocalAddress() || a.isLinkLocalAddress()
+                    || a.isMulticastAddress() || isV4MappedNonDialable(a))) {
+                out.add(a);
+            }
+        }
+        return out;
+    }
+
+    private static boolean isV4MappedNonDialable(InetAddress a) {
+        if (!(a instanceof Inet6Address)) {
+            return false;
+        }
+        byte[] b = a.getAddress();
+        for (int i = 0; i < 10; i++) {
+            if (b[i] != 0) {
+                return false;
+            }
+        }
+        if (b[10] != (byte) 0xff || b[11] != (byte) 0xff) {
+            return false;
+        }
+        int first = b[12] & 0xff;
+        return first == 127 || first == 0 || (first == 169 && (b[13] & 0xff) == 254) || first >= 224;
+    }
+
+    @Override
+    public void close() {
+        resolvers.values().forEach(DnsNameResolver::close);
+        resolvers.clear();
+    }
+}
