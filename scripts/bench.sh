@@ -10,5 +10,10 @@ source scripts/env.sh
 out="benchmarks/target/jmh-$(date -u +%Y%m%dT%H%M%SZ).json"
 echo "JDK: $("$JAVA_HOME/bin/java" -version 2>&1 | head -1); kernel: $(uname -r);" \
      "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs) x $(nproc)"
-"$JAVA_HOME/bin/java" -jar benchmarks/target/benchmarks.jar -rf json -rff "$out" "$@"
+# The forked benchmark JVMs get the flags production gets (bin/clawgress-java), so numbers match the daemon.
+jvm_args="--enable-native-access=ALL-UNNAMED"
+if (( $(clawgress_java_major "$JAVA_HOME/bin/java") >= 24 )); then
+    jvm_args+=" --sun-misc-unsafe-memory-access=allow"
+fi
+"$JAVA_HOME/bin/java" -jar benchmarks/target/benchmarks.jar -jvmArgsAppend "$jvm_args" -rf json -rff "$out" "$@"
 echo "results: $out"

@@ -9,6 +9,7 @@ import io.clawgress.tproxy.dns.NameResolution;
 import io.clawgress.tproxy.flow.ConnectionGate;
 import io.clawgress.tproxy.flow.Flow;
 import io.clawgress.tproxy.flow.FlowTailHandler;
+import io.clawgress.tproxy.flow.TerminationCounts;
 import io.clawgress.tproxy.flow.FlowIds;
 import io.clawgress.tproxy.origdst.LoopGuard;
 import io.clawgress.tproxy.origdst.OriginalDestinationStage;
@@ -59,6 +60,7 @@ public final class FlowPipeline extends ChannelInitializer<Channel> {
     private final ChannelGroup liveFlows;
     private final PeekSettings peek;
     private final NameResolution names;
+    private final TerminationCounts counts = new TerminationCounts();
 
     public FlowPipeline(FlowIds ids, ConnectionGate gate, LoopGuard loopGuard, FlowDecider decider, AuditSink sink,
                         Bootstrap upstreamBootstrap, Duration idleTimeout, ChannelGroup liveFlows, PeekSettings peek,
@@ -75,14 +77,19 @@ public final class FlowPipeline extends ChannelInitializer<Channel> {
         this.names = names;
     }
 
+    /** Flows ended so far, per termination code. */
+    public TerminationCounts counts() {
+        return counts;
+    }
+
     @Override
     protected void initChannel(Channel ch) {
         if (!gate.tryAcquire()) {
-            new Flow(ids.next(), ch, sink, () -> { }).deny(new Verdict.Deny(Termination.CONNECTION_LIMIT,
+            new Flow(ids.next(), ch, sink, () -> { }, counts).deny(new Verdict.Deny(Termination.CONNECTION_LIMIT,
                     LIMIT_RULE, "connection_limit of " + gate.limit() + " concurrent connections reached"));
             return;
         }
-        Flow flow = new Flow(ids.next(), ch, sink, gate::release);
+        Flow flow = new Flow(ids.next(), ch, sink, gate::release, counts);
         ch.attr(FLOW).set(flow);
         liveFlows.add(ch);
         ch.pipeline()

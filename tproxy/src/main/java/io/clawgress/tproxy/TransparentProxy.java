@@ -7,6 +7,7 @@ import io.clawgress.tproxy.dns.NameResolution;
 import io.clawgress.tproxy.flow.ConnectionGate;
 import io.clawgress.tproxy.flow.Flow;
 import io.clawgress.tproxy.flow.FlowIds;
+import io.clawgress.tproxy.flow.TerminationCounts;
 import io.clawgress.tproxy.origdst.LoopGuard;
 import io.clawgress.tproxy.relay.RelayStage;
 import io.clawgress.tproxy.transport.NettyTransport;
@@ -49,10 +50,11 @@ public final class TransparentProxy implements AutoCloseable {
     private final ConnectionGate gate;
     private final ScheduledExecutorService refresher;
     private final NameResolution names;
+    private final TerminationCounts counts;
 
     private TransparentProxy(NettyTransport transport, EventLoopGroup bossGroup, EventLoopGroup workerGroup,
                              Channel serverChannel, ChannelGroup liveFlows, ConnectionGate gate,
-                             ScheduledExecutorService refresher, NameResolution names) {
+                             ScheduledExecutorService refresher, NameResolution names, TerminationCounts counts) {
         this.transport = transport;
         this.bossGroup = bossGroup;
         this.workerGroup = workerGroup;
@@ -61,6 +63,12 @@ public final class TransparentProxy implements AutoCloseable {
         this.gate = gate;
         this.refresher = refresher;
         this.names = names;
+        this.counts = counts;
+    }
+
+    /** Flows ended so far, per termination code. */
+    public TerminationCounts terminationCounts() {
+        return counts;
     }
 
     /**
@@ -122,7 +130,8 @@ public final class TransparentProxy implements AutoCloseable {
                 settings.eventLoopThreads() == 0 ? "default" : settings.eventLoopThreads(),
                 settings.connectionLimit(), settings.peek().maxBytes(), settings.peek().timeout().toMillis(),
                 names.describeServers());
-        return new TransparentProxy(transport, boss, workers, bind.channel(), live, gate, refresher, names);
+        return new TransparentProxy(transport, boss, workers, bind.channel(), live, gate, refresher, names,
+                pipeline.counts());
     }
 
     /** The bound listener address. */

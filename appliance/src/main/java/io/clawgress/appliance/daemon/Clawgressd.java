@@ -75,7 +75,8 @@ public final class Clawgressd implements AutoCloseable {
         if (flowLog.dropped() > 0) {
             log.error("flow log dropped {} record(s) (queue full)", flowLog.dropped());
         }
-        log.info("clawgressd stopped: {} flow record(s) written", flowLog.written());
+        log.info("clawgressd stopped: {} flow record(s) written; flows by termination: {}", flowLog.written(),
+                proxy.terminationCounts().summary());
     }
 
     /** The daemon could not start. */

@@ -268,8 +268,8 @@ class ConfigErrorsTest {
                           rules:
                             - {id: default, action: allow, destinations: [0.0.0.0/0]}
                         """, "cfg.yaml:3:12: static_policy.rules[0].id: 'default' (expected: another id; default,"
-                                + " unbound_source, agent_disabled, sni_missing, peek, loop_guard, connection_limit name"
-                                + " the built-in denials)"),
+                                + " unbound_source, agent_disabled, sni_missing, peek, loop_guard, connection_limit"
+                                + " name the built-in denials)"),
                 broken("rule id reserved for unbound sources", """
                         static_policy:
                           rules:
@@ -288,7 +288,8 @@ class ConfigErrorsTest {
                           rules:
                             - {id: web, action: allow, destinations: [198.51.100.0/24], dial: resolved}
                         """, "cfg.yaml:3:71: static_policy.rules[0].dial: 'resolved' (expected: no dial key on an"
-                                + " address rule (it dials the original destination); dial applies to rules with hosts)"),
+                                + " address rule (it dials the original destination); dial applies to rules with"
+                                + " hosts)"),
                 broken("unknown dial mode", """
                         static_policy:
                           rules:

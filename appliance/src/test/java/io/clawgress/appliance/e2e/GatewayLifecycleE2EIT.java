@@ -73,7 +73,8 @@ class GatewayLifecycleE2EIT {
                 assertThat(h.awaitEvent("done", T).get("ended").asText()).as("the agent is reset, not left hanging")
                         .isEqualTo("reset");
             }
-            assertThat(gateway.stderrText()).contains("clawgressd stopped: 3 flow record(s) written");
+            assertThat(gateway.stderrText()).contains("clawgressd stopped: 3 flow record(s) written; flows by"
+                    + " termination: connection_limit=1 shutdown=2");
         }
     }
 

@@ -36,6 +36,7 @@ public final class Flow {
     private final Channel client;
     private final Runnable onRecorded;
     private final AuditSink sink;
+    private final TerminationCounts counts;
 
     private final EarlyInput earlyInput = new EarlyInput();
     private Verdict verdict;
@@ -57,6 +58,14 @@ public final class Flow {
      * @param onRecorded runs once after the record is emitted (releases the connection slot)
      */
     public Flow(String id, Channel client, AuditSink sink, Runnable onRecorded) {
+        this(id, client, sink, onRecorded, null);
+    }
+
+    /**
+     * @param counts counted once per flow when its record is emitted, or {@code null}
+     */
+    public Flow(String id, Channel client, AuditSink sink, Runnable onRecorded, TerminationCounts counts) {
+        this.counts = counts;
         this.client = client;
         this.sink = sink;
         this.onRecorded = onRecorded;
@@ -248,7 +257,11 @@ public final class Flow {
         recorded = true;
         earlyInput.release();
         try {
-            sink.record(toRecord());
+            FlowRecord record = toRecord();
+            if (counts != null) {
+                counts.add(record.termination());
+            }
+            sink.record(record);
         } finally {
             onRecorded.run();
         }

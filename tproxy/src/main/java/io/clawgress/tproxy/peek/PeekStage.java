@@ -126,7 +126,25 @@ public final class PeekStage extends ChannelInboundHandlerAdapter {
         if (http == null) {
             return in.readableBytes() > MAX_UNDECIDED_BYTES ? PeekResult.Opaque.INSTANCE : PeekResult.NeedMore.INSTANCE;
         }
-        return http ? HttpHeadParser.parse(in, maxBytes) : PeekResult.Opaque.INSTANCE;
+        if (!http) {
+            return PeekResult.Opaque.INSTANCE;
+        }
+        PeekResult r = HttpHeadParser.parse(in, maxBytes);
+        if (r instanceof PeekResult.Malformed && !firstLineNamesHttp(in)) {
+            // "get key" (memcached) or "SET k v" (Redis inline) look like a method and a space but are not HTTP:
+            // opaque, decided on the address. Claiming no name grants nothing a name rule would.
+            return PeekResult.Opaque.INSTANCE;
+        }
+        return r;
+    }
+
+    /** Whether the first line, as far as it has arrived, carries an HTTP version (RFC 9112 §3: "... HTTP/x.y"). */
+    private static boolean firstLineNamesHttp(ByteBuf in) {
+        int end = in.forEachByte(in.readerIndex(), in.readableBytes(), b -> b != '\n');
+        int limit = end < 0 ? in.writerIndex() : end;
+        String line = in.toString(in.readerIndex(), limit - in.readerIndex(),
+                java.nio.charset.StandardCharsets.ISO_8859_1);
+        return line.contains(" HTTP/") || end < 0;
     }
 
     /** The agent half-closed before the bytes were complete. */

@@ -11,6 +11,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import java.util.stream.Stream;
 
 import static io.clawgress.tproxy.peek.ClientHelloBuilder.GREASE_1;
@@ -176,7 +177,8 @@ class ClientHelloParserTest {
                         Termination.CLIENT_HELLO_MALFORMED, "record 1 has length 0 (RFC 8446 §5.1: implementations "
                                 + "MUST NOT send zero-length fragments of Handshake types)"),
                 bad("zero-length record mid-way", concat(record(22, 0x0301, slice(message, 0, 10)),
-                                record(22, 0x0301, new byte[0]), record(22, 0x0301, slice(message, 10, message.length))),
+                                record(22, 0x0301, new byte[0]),
+                                record(22, 0x0301, slice(message, 10, message.length))),
                         Termination.CLIENT_HELLO_MALFORMED, "record 2 has length 0"),
                 bad("alert record first", base().recordHeader(21, 0x0301).record(),
                         Termination.CLIENT_HELLO_MALFORMED, "record 1 has content type 21 (expected: handshake(22) "
@@ -386,6 +388,36 @@ class ClientHelloParserTest {
         try {
             assertThatThrownBy(() -> ClientHelloParser.parse(buf, 0)).isInstanceOf(IllegalArgumentException.class)
                     .hasMessage("maxBytes: 0 (expected: > 0)");
+        } finally {
+            buf.release();
+        }
+    }
+
+    @Test
+    void mutatedAndTruncatedHellosAreAnsweredNeverThrown() {
+        byte[][] seeds = {ClientHelloBuilder.curlLike("example.com").record(),
+                ClientHelloBuilder.greasy("www.example.org").records(3),
+                ClientHelloBuilder.curlLike("public.example.net").ech().records(2),
+                ClientHelloBuilder.tls12Only("legacy.example.com").record()};
+        Random random = new Random(8446);
+        ByteBuf buf = Unpooled.directBuffer(2048);
+        try {
+            for (int i = 0; i < 20_000; i++) {
+                byte[] bytes = seeds[i % seeds.length].clone();
+                for (int m = random.nextInt(4); m >= 0; m--) {
+                    bytes[random.nextInt(bytes.length)] = (byte) random.nextInt(256);
+                }
+                int length = random.nextInt(4) == 0 ? random.nextInt(bytes.length + 1) : bytes.length;
+                buf.clear().writeBytes(bytes, 0, length);
+                PeekResult result = ClientHelloParser.parse(buf.slice(0, length), LIMIT);
+                assertThat(result).as("mutation %d", i).isNotNull();
+                if (result instanceof PeekResult.Tls tls) {
+                    assertThat(tls.helloBytes()).isLessThanOrEqualTo(length);
+                    if (tls.sni() != null) {
+                        assertThat(tls.sni()).matches("[a-z0-9.-]{1,253}");
+                    }
+                }
+            }
         } finally {
             buf.release();
         }

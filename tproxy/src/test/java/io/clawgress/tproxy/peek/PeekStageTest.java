@@ -99,6 +99,20 @@ class PeekStageTest {
     }
 
     @Test
+    void aTextProtocolThatIsNotHttpIsOpaqueButBrokenHttpIsMalformed() {
+        open("198.18.2.2:11211");
+        ch.writeInbound(direct("get session:42\r\n".getBytes(StandardCharsets.US_ASCII)));
+        assertThat(flow.facts().peek().kind()).as("memcached: no HTTP version").isEqualTo(PeekFacts.Kind.OPAQUE);
+        close();
+        records.clear();
+
+        open("198.18.2.2:80");
+        ch.writeInbound(direct("GET / HTTP/1.1\nHost: a.test\n\n".getBytes(StandardCharsets.US_ASCII)));
+        assertThat(records).as("HTTP with bare LF (RFC 9112 §2.2)").singleElement()
+                .extracting(FlowRecord::termination).isEqualTo(Termination.HTTP_MALFORMED);
+    }
+
+    @Test
     void aMalformedClientHelloEndsTheFlowWithItsOwnCode() {
         open("198.18.2.2:443");
         ch.writeInbound(direct(ClientHelloBuilder.record(0x16, 0x0301, new byte[0])));
