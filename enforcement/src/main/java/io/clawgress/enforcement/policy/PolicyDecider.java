@@ -1,0 +1,35 @@
+package io.clawgress.enforcement.policy;
+
+import io.clawgress.api.Decision;
+import io.clawgress.api.FlowDecider;
+import io.clawgress.api.FlowFacts;
+import io.clawgress.api.Identity;
+
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * The {@link FlowDecider} over compiled policies: reads the current snapshot once per flow (so a swap during the
+ * decision changes nothing it saw), takes the identity from the snapshot's subnet bindings, and decides. Replaces
+ * the static policy's decider behind the same SPI. Safe on any thread; called on event loops.
+ */
+public final class PolicyDecider implements FlowDecider {
+
+    private final Supplier<PolicySnapshot> current;
+
+    /**
+     * @param current the active snapshot (e.g. an {@code AtomicReference::get} swapped by activation); never null
+     */
+    public PolicyDecider(Supplier<PolicySnapshot> current) {
+        this.current = Objects.requireNonNull(current, "current");
+    }
+
+    @Override
+    public Decision decide(FlowFacts facts) {
+        PolicySnapshot snapshot = current.get();
+        Optional<Identity> identity = snapshot.identify(facts.source().getAddress());
+        PolicyDecision d = snapshot.decide(facts, identity);
+        return new Decision(identity, d.verdict(), d.revision());
+    }
+}

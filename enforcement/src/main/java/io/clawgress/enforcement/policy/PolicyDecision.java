@@ -1,0 +1,52 @@
+package io.clawgress.enforcement.policy;
+
+import io.clawgress.api.Termination;
+import io.clawgress.api.Verdict;
+
+import java.util.Objects;
+
+/**
+ * What the policy decided for one flow, with everything the audit record needs.
+ *
+ * @param verdict   relay or deny; its rule id and reason are those below
+ * @param reason    why, in words an operator can act on
+ * @param policyId  the deciding policy, or {@code null} for built-in decisions (default deny, unbound source ...)
+ * @param ruleId    the deciding rule, or a built-in id ({@link PolicySnapshot#DEFAULT_RULE} ...)
+ * @param revision  the revision of the snapshot that decided
+ * @param mode      the deciding policy's mode ({@link Mode#ENFORCE} for built-in decisions)
+ * @param wouldDeny a report-mode rule denied the flow, and it was relayed anyway
+ */
+public record PolicyDecision(Verdict verdict, String reason, String policyId, String ruleId, String revision,
+                             Mode mode, boolean wouldDeny) {
+
+    public PolicyDecision {
+        Objects.requireNonNull(verdict, "verdict");
+        Objects.requireNonNull(reason, "reason");
+        Objects.requireNonNull(ruleId, "ruleId");
+        Objects.requireNonNull(revision, "revision");
+        Objects.requireNonNull(mode, "mode");
+        if (!ruleId.equals(verdict.ruleId()) || !reason.equals(verdict.reason())) {
+            throw new IllegalArgumentException("ruleId/reason: " + ruleId + " (expected: the verdict's, "
+                    + verdict.ruleId() + ")");
+        }
+        if (wouldDeny && !(verdict instanceof Verdict.Relay && mode == Mode.REPORT)) {
+            throw new IllegalArgumentException("wouldDeny: true with " + verdict.name() + " in " + mode.code()
+                    + " mode (expected: only on a relay in report mode)");
+        }
+    }
+
+    static PolicyDecision denied(String reason, Policy policy, Rule rule, String revision) {
+        return new PolicyDecision(new Verdict.Deny(Termination.POLICY_DENIED, rule.id(), reason), reason,
+                policy.id(), rule.id(), revision, policy.mode(), false);
+    }
+
+    /** A decision no policy rule made: default deny, unbound source, disabled agent, TLS without SNI. */
+    static PolicyDecision builtIn(Termination termination, String ruleId, String reason, String revision) {
+        return new PolicyDecision(new Verdict.Deny(termination, ruleId, reason), reason, null, ruleId, revision,
+                Mode.ENFORCE, false);
+    }
+
+    public boolean relayed() {
+        return verdict instanceof Verdict.Relay;
+    }
+}
