@@ -3,7 +3,6 @@ package io.clawgress.appliance.config;
 import io.clawgress.api.AuthMethod;
 import io.clawgress.api.DialMode;
 import io.clawgress.api.Identity;
-import io.clawgress.appliance.config.NodeReader.Fields;
 import io.clawgress.enforcement.flowlog.FlowLogSettings;
 import io.clawgress.enforcement.net.Cidr;
 import io.clawgress.enforcement.net.HostPattern;
@@ -12,33 +11,24 @@ import io.clawgress.enforcement.staticpolicy.StaticPolicy;
 import io.clawgress.enforcement.staticpolicy.StaticPolicyDecider;
 import io.clawgress.enforcement.staticpolicy.StaticRule;
 import io.clawgress.enforcement.staticpolicy.SubnetBinding;
+import io.clawgress.enforcement.yaml.YamlError;
+import io.clawgress.enforcement.yaml.YamlException;
+import io.clawgress.enforcement.yaml.YamlNodeReader;
+import io.clawgress.enforcement.yaml.YamlNodeReader.Fields;
+import io.clawgress.enforcement.yaml.YamlSource;
 import io.clawgress.tproxy.ProxySettings;
 import io.clawgress.tproxy.Transport;
 import io.clawgress.tproxy.dns.DnsSettings;
 import io.clawgress.tproxy.peek.PeekSettings;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
-import org.yaml.snakeyaml.error.Mark;
-import org.yaml.snakeyaml.error.MarkedYAMLException;
-import org.yaml.snakeyaml.error.YAMLException;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.Tag;
-import org.yaml.snakeyaml.reader.ReaderException;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.StringReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CoderResult;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -75,11 +65,7 @@ public final class ConfigLoader {
     public static final Path DEFAULT_PATH = Path.of("/etc/clawgress/clawgress.yaml");
 
     /** Larger files are refused before they are read. */
-    public static final int MAX_FILE_BYTES = 1 << 20;
-
-    /** Aliases of lists or mappings per file; bounds the work an alias bomb can cause. */
-    static final int MAX_COLLECTION_ALIASES = 50;
-    static final int MAX_NESTING_DEPTH = 32;
+    public static final int MAX_FILE_BYTES = YamlSource.MAX_FILE_BYTES;
 
     static final List<String> TOP_KEYS = List.of("listener", "connection_limit", "timeouts", "flow_log",
             "peek", "dns", "static_policy");
@@ -136,7 +122,13 @@ public final class ConfigLoader {
         Objects.requireNonNull(file, "file");
         String name = file.toString();
         byte[] bytes = read(file, name);
-        return parse(decode(bytes, name), name, file);
+        String text;
+        try {
+            text = YamlSource.decode(bytes, name);
+        } catch (YamlException e) {
+            throw new ConfigException(e.errors());
+        }
+        return parse(text, name, file);
     }
 
     /**
@@ -151,7 +143,7 @@ public final class ConfigLoader {
         try {
             source = Path.of(sourceName);
         } catch (InvalidPathException e) {
-            throw new IllegalArgumentException("sourceName: " + NodeReader.quote(sourceName) + " (expected: a path)");
+            throw new IllegalArgumentException("sourceName: " + YamlNodeReader.quote(sourceName) + " (expected: a path)");
         }
         long bytes = utf8Length(yaml);
         if (bytes > MAX_FILE_BYTES) {
@@ -161,29 +153,29 @@ public final class ConfigLoader {
     }
 
     private static ClawgressConfig parse(String text, String name, Path source) throws ConfigException {
-        if (text.startsWith("\uFEFF")) {
-            text = text.substring(1);
+        YamlNodeReader r = new YamlNodeReader(name);
+        Node root = YamlSource.compose(YamlSource.stripBom(text), r);
+        if (r.errorCount() > 0) {
+            throw exception(r);
         }
-        Node root = compose(text, name);
         if (root == null) {
             throw single(name, "empty file (expected: a YAML mapping with any of: " + String.join(", ", TOP_KEYS)
                     + "; see docs/config.md)");
         }
-        NodeReader r = new NodeReader(name);
         // Foreign tags are reported alone: type errors about the same nodes would only be noise.
         r.checkTags(root);
         if (r.errorCount() > 0) {
-            throw r.exception();
+            throw exception(r);
         }
         Fields top = r.fields(root, "", "a mapping with any of: " + String.join(", ", TOP_KEYS), TOP_KEYS);
         if (top == null) {
-            throw r.exception();
+            throw exception(r);
         }
         ProxySettings proxy = proxy(r, top);
         FlowLogSettings flowLog = flowLog(r, top);
         StaticPolicy staticPolicy = staticPolicy(r, top);
         if (r.errorCount() > 0) {
-            throw r.exception();
+            throw exception(r);
         }
         return new ClawgressConfig(source, proxy, flowLog, staticPolicy);
     }
@@ -201,15 +193,11 @@ public final class ConfigLoader {
                     throw single(name, tooLarge(size));
                 }
             }
-            // Bounded even after the size check: the file may be a pipe, or grow between check and read.
             try (InputStream in = Files.newInputStream(file)) {
-                byte[] bytes = in.readNBytes(MAX_FILE_BYTES + 1);
-                if (bytes.length > MAX_FILE_BYTES) {
-                    throw single(name, "more than " + MAX_FILE_BYTES + " bytes (expected: at most "
-                            + MAX_FILE_BYTES + " bytes)");
-                }
-                return bytes;
+                return YamlSource.readBounded(in, name);
             }
+        } catch (YamlException e) {
+            throw new ConfigException(e.errors());
         } catch (NoSuchFileException e) {
             throw single(name, "no such file (expected: a readable YAML config file)");
         } catch (AccessDeniedException e) {
@@ -221,84 +209,9 @@ public final class ConfigLoader {
         }
     }
 
-    /** Strict UTF-8: a stray Latin-1 byte is reported at its line and column, not turned into U+FFFD. */
-    private static String decode(byte[] bytes, String name) throws ConfigException {
-        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
-        ByteBuffer in = ByteBuffer.wrap(bytes);
-        CharBuffer out = CharBuffer.allocate(bytes.length);
-        CoderResult result = decoder.decode(in, out, true);
-        if (!result.isError()) {
-            result = decoder.flush(out);
-        }
-        if (result.isError()) {
-            int offset = in.position();
-            int lineStart = 0;
-            int line = 1;
-            for (int i = 0; i < offset; i++) {
-                if (bytes[i] == '\n') {
-                    line++;
-                    lineStart = i + 1;
-                }
-            }
-            String before = new String(bytes, lineStart, offset - lineStart, StandardCharsets.UTF_8);
-            int column = before.codePointCount(0, before.length()) + 1;
-            String found = String.format("byte 0x%02X", bytes[offset] & 0xFF);
-            throw new ConfigException(List.of(new ConfigError(name, line, column, "",
-                    "invalid UTF-8: " + found + " (expected: a UTF-8 text file)")));
-        }
-        return out.flip().toString();
-    }
-
-    private static Node compose(String text, String name) throws ConfigException {
-        LoaderOptions options = new LoaderOptions();
-        options.setAllowDuplicateKeys(false); // compose() does not check this; NodeReader.fields does, with lines
-        options.setAllowRecursiveKeys(false);
-        options.setMaxAliasesForCollections(MAX_COLLECTION_ALIASES);
-        options.setNestingDepthLimit(MAX_NESTING_DEPTH);
-        options.setCodePointLimit(MAX_FILE_BYTES);
-        options.setMergeOnCompose(false);
-        options.setProcessComments(false);
-        options.setTagInspector(tag -> false);
-        Yaml yaml = new Yaml(new SafeConstructor(options));
-        try {
-            return yaml.compose(new StringReader(text));
-        } catch (MarkedYAMLException e) {
-            Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
-            String problem = oneLine(e.getProblem());
-            String message;
-            if (problem.startsWith("Global tag is not allowed: ")) {
-                String tag = problem.substring("Global tag is not allowed: ".length());
-                message = "tag " + NodeReader.showTag(tag) + " is not allowed (expected: " + NodeReader.NO_TAGS + ")";
-            } else {
-                String context = e.getContext() == null ? "" : oneLine(e.getContext());
-                message = "invalid YAML: " + problem + (context.startsWith("expected") ? " (" + context + ")" : "");
-            }
-            NodeReader r = new NodeReader(name);
-            r.error(mark, "", message);
-            throw r.exception();
-        } catch (ReaderException e) {
-            int[] lineColumn = lineColumn(text, e.getPosition());
-            throw new ConfigException(List.of(new ConfigError(name, lineColumn[0], lineColumn[1], "",
-                    String.format("character U+%04X is not allowed (expected: printable text)", e.getCodePoint()))));
-        } catch (YAMLException e) {
-            String message = oneLine(e.getMessage());
-            if (message.startsWith("Number of aliases")) {
-                message = "too many aliases (expected: at most " + MAX_COLLECTION_ALIASES
-                        + " aliases of lists or mappings)";
-            } else if (message.startsWith("Nesting Depth exceeded")) {
-                message = "lists and mappings nested too deep (expected: at most " + MAX_NESTING_DEPTH + " levels)";
-            } else {
-                message = "invalid YAML: " + message;
-            }
-            throw single(name, message);
-        }
-    }
-
     // ---- the schema -------------------------------------------------------------------------------------------
 
-    private static ProxySettings proxy(NodeReader r, Fields top) {
+    private static ProxySettings proxy(YamlNodeReader r, Fields top) {
         int before = r.errorCount();
         Fields listener = top.section("listener", LISTENER_KEYS);
         InetAddress address = ipLiteral(r, listener, "address");
@@ -336,7 +249,7 @@ public final class ConfigLoader {
         }
     }
 
-    private static PeekSettings peek(NodeReader r, Fields top) {
+    private static PeekSettings peek(YamlNodeReader r, Fields top) {
         Fields f = top.section("peek", PEEK_KEYS);
         int maxBytes = f.integer("max_bytes", PeekSettings.MIN_MAX_BYTES, PeekSettings.MAX_MAX_BYTES,
                 PeekSettings.DEFAULT_MAX_BYTES);
@@ -347,7 +260,7 @@ public final class ConfigLoader {
         if (items != null) {
             serverFirst = new LinkedHashSet<>();
             for (int i = 0; i < items.size(); i++) {
-                Integer port = r.integer(items.get(i), NodeReader.index(f.pathOf("server_first_ports"), i), 1, 65535);
+                Integer port = r.integer(items.get(i), YamlNodeReader.index(f.pathOf("server_first_ports"), i), 1, 65535);
                 if (port != null) {
                     serverFirst.add(port);
                 }
@@ -361,13 +274,13 @@ public final class ConfigLoader {
         }
     }
 
-    private static DnsSettings dns(NodeReader r, Fields top) {
+    private static DnsSettings dns(YamlNodeReader r, Fields top) {
         Fields f = top.section("dns", DNS_KEYS);
         List<InetSocketAddress> servers = new ArrayList<>();
         List<Node> items = f.list("servers", "a list of DNS servers, e.g. ['192.0.2.53', '[2001:db8::53]:5353']");
         if (items != null) {
             for (int i = 0; i < items.size(); i++) {
-                String path = NodeReader.index(f.pathOf("servers"), i);
+                String path = YamlNodeReader.index(f.pathOf("servers"), i);
                 String text = r.string(items.get(i), path, "an IP address, optionally with :port");
                 InetSocketAddress a = text == null ? null : dnsServer(text);
                 if (text != null && a == null) {
@@ -421,7 +334,7 @@ public final class ConfigLoader {
     }
 
     /** An IP literal, never a name: resolving one would make startup depend on DNS. */
-    private static InetAddress ipLiteral(NodeReader r, Fields f, String key) {
+    private static InetAddress ipLiteral(YamlNodeReader r, Fields f, String key) {
         String expected = "an IPv4 or IPv6 address literal such as 0.0.0.0 or '::' (not a host name)";
         Node node = f.get(key);
         String text = node == null ? DEFAULT_ADDRESS : r.string(node, f.pathOf(key), expected);
@@ -440,7 +353,7 @@ public final class ConfigLoader {
         return null;
     }
 
-    private static FlowLogSettings flowLog(NodeReader r, Fields top) {
+    private static FlowLogSettings flowLog(YamlNodeReader r, Fields top) {
         int before = r.errorCount();
         Fields f = top.section("flow_log", FLOW_LOG_KEYS);
         String expected = "an absolute file path, or '-' for standard output";
@@ -474,7 +387,7 @@ public final class ConfigLoader {
         }
     }
 
-    private static StaticPolicy staticPolicy(NodeReader r, Fields top) {
+    private static StaticPolicy staticPolicy(YamlNodeReader r, Fields top) {
         int before = r.errorCount();
         Fields f = top.section("static_policy", STATIC_POLICY_KEYS);
 
@@ -484,7 +397,7 @@ public final class ConfigLoader {
         if (bindingNodes != null) {
             Map<Cidr, Node> subnets = new HashMap<>();
             for (int i = 0; i < bindingNodes.size(); i++) {
-                SubnetBinding b = binding(r, bindingNodes.get(i), NodeReader.index(f.pathOf("bindings"), i), subnets,
+                SubnetBinding b = binding(r, bindingNodes.get(i), YamlNodeReader.index(f.pathOf("bindings"), i), subnets,
                         agents);
                 if (b != null) {
                     bindings.add(b);
@@ -499,7 +412,7 @@ public final class ConfigLoader {
         if (ruleNodes != null) {
             Map<String, Node> ids = new HashMap<>();
             for (int i = 0; i < ruleNodes.size(); i++) {
-                StaticRule rule = rule(r, ruleNodes.get(i), NodeReader.index(f.pathOf("rules"), i), ids, agentRefs);
+                StaticRule rule = rule(r, ruleNodes.get(i), YamlNodeReader.index(f.pathOf("rules"), i), ids, agentRefs);
                 if (rule != null) {
                     rules.add(rule);
                 }
@@ -527,7 +440,7 @@ public final class ConfigLoader {
         }
     }
 
-    private static SubnetBinding binding(NodeReader r, Node node, String path, Map<Cidr, Node> subnets,
+    private static SubnetBinding binding(YamlNodeReader r, Node node, String path, Map<Cidr, Node> subnets,
                                          Set<String> agents) {
         int before = r.errorCount();
         Fields b = r.fields(node, path, "a mapping with keys: " + String.join(", ", BINDING_KEYS), BINDING_KEYS);
@@ -580,7 +493,7 @@ public final class ConfigLoader {
         }
     }
 
-    private static StaticRule rule(NodeReader r, Node node, String path, Map<String, Node> ids,
+    private static StaticRule rule(YamlNodeReader r, Node node, String path, Map<String, Node> ids,
                                    List<AgentRef> agentRefs) {
         int before = r.errorCount();
         Fields f = r.fields(node, path, "a mapping with keys: " + String.join(", ", RULE_KEYS), RULE_KEYS);
@@ -610,7 +523,7 @@ public final class ConfigLoader {
             r.invalid(f.get("hosts"), f.pathOf("hosts"), "at least one host name; omit the key for an address rule");
         } else if (hostItems != null) {
             for (int i = 0; i < hostItems.size(); i++) {
-                String itemPath = NodeReader.index(f.pathOf("hosts"), i);
+                String itemPath = YamlNodeReader.index(f.pathOf("hosts"), i);
                 String text = r.string(hostItems.get(i), itemPath, "a host name such as api.example.com");
                 if (text != null) {
                     try {
@@ -640,7 +553,7 @@ public final class ConfigLoader {
             r.invalid(destNode, f.pathOf("destinations"), "at least one CIDR or IP address");
         } else if (destItems != null) {
             for (int i = 0; i < destItems.size(); i++) {
-                Cidr c = cidr(r, destItems.get(i), NodeReader.index(f.pathOf("destinations"), i));
+                Cidr c = cidr(r, destItems.get(i), YamlNodeReader.index(f.pathOf("destinations"), i));
                 if (c != null) {
                     destinations.add(c);
                 }
@@ -656,7 +569,7 @@ public final class ConfigLoader {
             r.invalid(f.get("agents"), f.pathOf("agents"), "at least one agent id; omit the key to match every agent");
         } else if (agentItems != null) {
             for (int i = 0; i < agentItems.size(); i++) {
-                String itemPath = NodeReader.index(f.pathOf("agents"), i);
+                String itemPath = YamlNodeReader.index(f.pathOf("agents"), i);
                 String agent = r.string(agentItems.get(i), itemPath, "an agent id");
                 if (agent != null) {
                     agents.add(agent);
@@ -678,7 +591,7 @@ public final class ConfigLoader {
     }
 
     /** Ports: integers, or strings {@code "low-high"}; absent means any port, {@code []} is refused. */
-    private static PortSet ports(NodeReader r, Fields f) {
+    private static PortSet ports(YamlNodeReader r, Fields f) {
         List<Node> items = f.list("ports", "a list of ports and ranges, e.g. [443, \"8000-8100\"]");
         if (items == null) {
             return PortSet.ANY;
@@ -691,7 +604,7 @@ public final class ConfigLoader {
         List<String> texts = new ArrayList<>();
         for (int i = 0; i < items.size(); i++) {
             Node item = items.get(i);
-            String itemPath = NodeReader.index(f.pathOf("ports"), i);
+            String itemPath = YamlNodeReader.index(f.pathOf("ports"), i);
             if (item instanceof ScalarNode s && Tag.INT.equals(s.getTag())) {
                 Integer port = r.integer(item, itemPath, 1, 65535);
                 if (port != null) {
@@ -719,7 +632,7 @@ public final class ConfigLoader {
         }
     }
 
-    private static Cidr cidr(NodeReader r, Node node, String path) {
+    private static Cidr cidr(YamlNodeReader r, Node node, String path) {
         String text = r.string(node, path, "a CIDR such as 10.10.1.0/24, or an IP address");
         if (text == null) {
             return null;
@@ -744,7 +657,7 @@ public final class ConfigLoader {
      * Reports a record's own validation failure at the key it is about. The records name their Java field first
      * ({@code "backlog: 0 (expected: > 0)"}); unknown field names are reported at the enclosing section.
      */
-    private static void report(NodeReader r, IllegalArgumentException e, Fields section, Map<String, Target> fields) {
+    private static void report(YamlNodeReader r, IllegalArgumentException e, Fields section, Map<String, Target> fields) {
         String message = e.getMessage() == null ? "invalid" : oneLine(e.getMessage());
         int colon = message.indexOf(": ");
         Target target = colon < 0 ? null : fields.get(message.substring(0, colon));
@@ -773,7 +686,11 @@ public final class ConfigLoader {
     }
 
     private static ConfigException single(String name, String message) {
-        return new ConfigException(List.of(new ConfigError(name, 0, 0, "", message)));
+        return new ConfigException(List.of(new YamlError(name, 0, 0, "", message)));
+    }
+
+    private static ConfigException exception(YamlNodeReader r) {
+        return new ConfigException(r.sortedErrors());
     }
 
     private static String oneLine(String s) {
@@ -796,23 +713,5 @@ public final class ConfigLoader {
             }
         }
         return n;
-    }
-
-    /** 1-based line and column of code point {@code position} (SnakeYAML reports reader errors that way). */
-    private static int[] lineColumn(String text, int position) {
-        int line = 1;
-        int column = 1;
-        int cps = 0;
-        for (int i = 0; i < text.length() && cps < position; cps++) {
-            int cp = text.codePointAt(i);
-            i += Character.charCount(cp);
-            if (cp == '\n') {
-                line++;
-                column = 1;
-            } else {
-                column++;
-            }
-        }
-        return new int[] {line, column};
     }
 }

@@ -1,5 +1,6 @@
 package io.clawgress.appliance.config;
 
+import io.clawgress.enforcement.yaml.YamlError;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -17,7 +18,7 @@ class ConfigErrorsTest {
         try {
             ConfigLoader.parse(yaml, "cfg.yaml");
         } catch (ConfigException e) {
-            List<String> lines = e.errors().stream().map(ConfigError::toString).toList();
+            List<String> lines = e.errors().stream().map(YamlError::toString).toList();
             assertThat(e.getMessage()).isEqualTo(String.join("\n", lines));
             // Nothing of the parser's or the JDK's internals reaches the operator.
             assertThat(e.getMessage()).doesNotContain("org.yaml", "java.io", "java.nio", "Exception", "\tat ");

@@ -6,6 +6,7 @@ import io.clawgress.enforcement.flowlog.FlowLogSettings;
 import io.clawgress.enforcement.net.Cidr;
 import io.clawgress.enforcement.staticpolicy.StaticRule;
 import io.clawgress.enforcement.staticpolicy.SubnetBinding;
+import io.clawgress.enforcement.yaml.YamlError;
 import io.clawgress.tproxy.ProxySettings;
 import io.clawgress.tproxy.Transport;
 import org.junit.jupiter.api.Test;
@@ -315,10 +316,10 @@ class ConfigLoaderTest {
 
     @Test
     void configErrorFormat() {
-        assertThat(new ConfigError("/etc/c.yaml", 12, 9, "listener.port", "'abc' (expected: an integer 1..65535)"))
+        assertThat(new YamlError("/etc/c.yaml", 12, 9, "listener.port", "'abc' (expected: an integer 1..65535)"))
                 .hasToString("/etc/c.yaml:12:9: listener.port: 'abc' (expected: an integer 1..65535)");
-        assertThat(new ConfigError("/etc/c.yaml", 3, 0, "", "m")).hasToString("/etc/c.yaml:3: m");
-        assertThat(new ConfigError("/etc/c.yaml", 0, 0, "", "no such file")).hasToString("/etc/c.yaml: no such file");
+        assertThat(new YamlError("/etc/c.yaml", 3, 0, "", "m")).hasToString("/etc/c.yaml:3: m");
+        assertThat(new YamlError("/etc/c.yaml", 0, 0, "", "no such file")).hasToString("/etc/c.yaml: no such file");
         assertThatThrownBy(() -> new ConfigException(List.of())).isInstanceOf(IllegalArgumentException.class);
     }
 
@@ -379,7 +380,7 @@ class ConfigLoaderTest {
         try {
             ConfigLoader.load(file);
         } catch (ConfigException e) {
-            return e.errors().stream().map(ConfigError::toString).toList();
+            return e.errors().stream().map(YamlError::toString).toList();
         }
         return fail("expected a ConfigException for " + file);
     }

@@ -5,29 +5,20 @@ import io.clawgress.api.Identity;
 import io.clawgress.enforcement.net.Cidr;
 import io.clawgress.enforcement.net.HostPattern;
 import io.clawgress.enforcement.net.PortSet;
-import io.clawgress.enforcement.policy.PolicyNodeReader.Fields;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
+import io.clawgress.enforcement.yaml.YamlError;
+import io.clawgress.enforcement.yaml.YamlException;
+import io.clawgress.enforcement.yaml.YamlNodeReader;
+import io.clawgress.enforcement.yaml.YamlNodeReader.Fields;
+import io.clawgress.enforcement.yaml.YamlSource;
 import org.yaml.snakeyaml.error.Mark;
-import org.yaml.snakeyaml.error.MarkedYAMLException;
-import org.yaml.snakeyaml.error.YAMLException;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeTuple;
 import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.Tag;
-import org.yaml.snakeyaml.reader.ReaderException;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.StringReader;
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CoderResult;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -59,10 +50,8 @@ public final class PolicyParser {
     public static final String KIND_POLICY = "Policy";
     public static final String KIND_BINDINGS = "IdentityBindings";
 
-    public static final int MAX_FILE_BYTES = 1 << 20;
+    public static final int MAX_FILE_BYTES = YamlSource.MAX_FILE_BYTES;
     public static final int MAX_FILES = 1000;
-    static final int MAX_COLLECTION_ALIASES = 50;
-    static final int MAX_NESTING_DEPTH = 32;
 
     static final List<String> KINDS = List.of(KIND_POLICY, KIND_BINDINGS);
     static final List<String> POLICY_KEYS = List.of("apiVersion", "kind", "id", "priority", "mode", "subjects",
@@ -113,7 +102,7 @@ public final class PolicyParser {
             throw single(dirName, "not a directory (expected: a directory of policy YAML files)");
         }
         Map<String, String> texts = new TreeMap<>();
-        List<PolicyError> errors = new ArrayList<>();
+        List<YamlError> errors = new ArrayList<>();
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
             List<Path> files = new ArrayList<>();
             for (Path p : entries) {
@@ -122,7 +111,7 @@ public final class PolicyParser {
                     continue;
                 }
                 if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-                    errors.add(new PolicyError(p.toString(), 0, 0, "",
+                    errors.add(new YamlError(p.toString(), 0, 0, "",
                             "not a regular file (expected: a YAML file, not a link, directory or device)"));
                     continue;
                 }
@@ -136,16 +125,9 @@ public final class PolicyParser {
             for (Path p : files) {
                 String name = p.toString();
                 try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
-                    byte[] bytes = in.readNBytes(MAX_FILE_BYTES + 1);
-                    if (bytes.length > MAX_FILE_BYTES) {
-                        errors.add(new PolicyError(name, 0, 0, "", "more than " + MAX_FILE_BYTES
-                                + " bytes (expected: at most " + MAX_FILE_BYTES + " bytes)"));
-                        continue;
-                    }
-                    String text = decode(bytes, name, errors);
-                    if (text != null) {
-                        texts.put(name, text);
-                    }
+                    texts.put(name, YamlSource.decode(YamlSource.readBounded(in, name), name));
+                } catch (YamlException e) {
+                    errors.addAll(e.errors());
                 }
             }
         } catch (IOException e) {
@@ -164,27 +146,31 @@ public final class PolicyParser {
         return parse(new TreeMap<>(files), new ArrayList<>());
     }
 
-    private static PolicySet parse(Map<String, String> files, List<PolicyError> errors) throws PolicyException {
+    private static PolicySet parse(Map<String, String> files, List<YamlError> errors) throws PolicyException {
         List<Located<Policy>> policies = new ArrayList<>();
         List<Located<IdentityBinding>> bindings = new ArrayList<>();
         for (Map.Entry<String, String> f : files.entrySet()) {
             String name = f.getKey();
             String text = f.getValue();
             if (text.length() > MAX_FILE_BYTES) {
-                errors.add(new PolicyError(name, 0, 0, "", "more than " + MAX_FILE_BYTES
+                errors.add(new YamlError(name, 0, 0, "", "more than " + MAX_FILE_BYTES
                         + " characters (expected: at most " + MAX_FILE_BYTES + " bytes)"));
                 continue;
             }
-            PolicyNodeReader r = new PolicyNodeReader(name);
-            for (Node doc : compose(text.startsWith("\uFEFF") ? text.substring(1) : text, r)) {
+            YamlNodeReader r = new YamlNodeReader(name);
+            List<Node> docs = YamlSource.composeAll(YamlSource.stripBom(text), r);
+            if (docs.isEmpty() && r.errorCount() == 0) {
+                r.error((Mark) null, "", "no YAML document (expected: a Policy or IdentityBindings document)");
+            }
+            for (Node doc : docs) {
                 document(r, doc, policies, bindings);
             }
             errors.addAll(r.errors());
         }
         crossChecks(policies, bindings, errors);
         if (!errors.isEmpty()) {
-            errors.sort(Comparator.comparing(PolicyError::file).thenComparingInt(PolicyError::line)
-                    .thenComparingInt(PolicyError::column));
+            errors.sort(Comparator.comparing(YamlError::file).thenComparingInt(YamlError::line)
+                    .thenComparingInt(YamlError::column));
             throw new PolicyException(errors);
         }
         try {
@@ -205,62 +191,7 @@ public final class PolicyParser {
 
     // ---- reading YAML -----------------------------------------------------------------------------------------
 
-    private static List<Node> compose(String text, PolicyNodeReader r) {
-        LoaderOptions options = new LoaderOptions();
-        options.setAllowDuplicateKeys(false);
-        options.setAllowRecursiveKeys(false);
-        options.setMaxAliasesForCollections(MAX_COLLECTION_ALIASES);
-        options.setNestingDepthLimit(MAX_NESTING_DEPTH);
-        options.setCodePointLimit(MAX_FILE_BYTES);
-        options.setMergeOnCompose(false);
-        options.setProcessComments(false);
-        options.setTagInspector(tag -> false);
-        Yaml yaml = new Yaml(new SafeConstructor(options));
-        List<Node> docs = new ArrayList<>();
-        try {
-            for (Node n : yaml.composeAll(new StringReader(text))) {
-                if (n != null) {
-                    docs.add(n);
-                }
-            }
-            if (docs.isEmpty()) {
-                r.error((Mark) null, "", "no YAML document (expected: a Policy or IdentityBindings document)");
-            }
-        } catch (MarkedYAMLException e) {
-            Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
-            String problem = oneLine(e.getProblem());
-            String message;
-            if (problem.startsWith("Global tag is not allowed: ")) {
-                String tag = problem.substring("Global tag is not allowed: ".length());
-                message = "tag " + PolicyNodeReader.showTag(tag) + " is not allowed (expected: "
-                        + PolicyNodeReader.NO_TAGS + ")";
-            } else {
-                String context = e.getContext() == null ? "" : oneLine(e.getContext());
-                message = "invalid YAML: " + problem + (context.startsWith("expected") ? " (" + context + ")" : "");
-            }
-            r.error(mark, "", message);
-            return List.of();
-        } catch (ReaderException e) {
-            r.error((Mark) null, "", String.format("character U+%04X at position %d is not allowed (expected:"
-                    + " printable text)", e.getCodePoint(), e.getPosition()));
-            return List.of();
-        } catch (YAMLException e) {
-            String message = oneLine(e.getMessage());
-            if (message.startsWith("Number of aliases")) {
-                message = "too many aliases (expected: at most " + MAX_COLLECTION_ALIASES
-                        + " aliases of lists or mappings)";
-            } else if (message.startsWith("Nesting Depth exceeded")) {
-                message = "lists and mappings nested too deep (expected: at most " + MAX_NESTING_DEPTH + " levels)";
-            } else {
-                message = "invalid YAML: " + message;
-            }
-            r.error((Mark) null, "", message);
-            return List.of();
-        }
-        return docs;
-    }
-
-    private static void document(PolicyNodeReader r, Node root, List<Located<Policy>> policies,
+    private static void document(YamlNodeReader r, Node root, List<Located<Policy>> policies,
                                  List<Located<IdentityBinding>> bindings) {
         int before = r.errorCount();
         r.checkTags(root);
@@ -312,13 +243,13 @@ public final class PolicyParser {
         }
     }
 
-    private static String fileOf(PolicyNodeReader r) {
+    private static String fileOf(YamlNodeReader r) {
         return r.file();
     }
 
     // ---- Policy -----------------------------------------------------------------------------------------------
 
-    private static Policy policy(PolicyNodeReader r, Fields top, String id, int before) {
+    private static Policy policy(YamlNodeReader r, Fields top, String id, int before) {
         Node priorityNode = top.required("priority", "an integer 0.." + Policy.MAX_PRIORITY);
         Integer priority = priorityNode == null ? null
                 : r.integer(priorityNode, "priority", 0, Policy.MAX_PRIORITY);
@@ -332,7 +263,7 @@ public final class PolicyParser {
         if (ruleNodes != null) {
             Map<String, Node> seen = new LinkedHashMap<>();
             for (int i = 0; i < ruleNodes.size(); i++) {
-                Rule rule = rule(r, ruleNodes.get(i), PolicyNodeReader.index("rules", i), seen);
+                Rule rule = rule(r, ruleNodes.get(i), YamlNodeReader.index("rules", i), seen);
                 if (rule != null) {
                     rules.add(rule);
                 }
@@ -344,7 +275,7 @@ public final class PolicyParser {
         return construct(r, top.node(), "", () -> new Policy(id, priority, mode, subjects, rules));
     }
 
-    private static Subjects subjects(PolicyNodeReader r, Fields top) {
+    private static Subjects subjects(YamlNodeReader r, Fields top) {
         Node node = top.required("subjects", "a mapping with any of: " + String.join(", ", SUBJECT_KEYS)
                 + " ({} for every agent)");
         if (node == null) {
@@ -367,7 +298,7 @@ public final class PolicyParser {
         return construct(r, node, "subjects", () -> new Subjects(agents, teams, projects, envs, minAuth));
     }
 
-    private static Set<String> idList(PolicyNodeReader r, Fields s, String key) {
+    private static Set<String> idList(YamlNodeReader r, Fields s, String key) {
         String expected = "a list of ids (1-128 of A-Z a-z 0-9 . _ : -)";
         List<Node> items = s.list(key, expected);
         Set<String> out = new LinkedHashSet<>();
@@ -378,7 +309,7 @@ public final class PolicyParser {
             r.error(s.get(key), s.pathOf(key), "[] (expected: at least one id; omit the key to match any)");
         }
         for (int i = 0; i < items.size(); i++) {
-            String path = PolicyNodeReader.index(s.pathOf(key), i);
+            String path = YamlNodeReader.index(s.pathOf(key), i);
             String v = r.string(items.get(i), path, expected);
             if (v != null && !SUBJECT_ID.matcher(v).matches()) {
                 r.invalid(items.get(i), path, expected);
@@ -389,7 +320,7 @@ public final class PolicyParser {
         return out;
     }
 
-    private static Rule rule(PolicyNodeReader r, Node node, String path, Map<String, Node> seen) {
+    private static Rule rule(YamlNodeReader r, Node node, String path, Map<String, Node> seen) {
         Fields f = r.fields(node, path, "a rule: a mapping with keys: " + String.join(", ", RULE_KEYS), RULE_KEYS);
         if (f == null) {
             return null;
@@ -418,7 +349,7 @@ public final class PolicyParser {
             }
             if (items != null) {
                 for (int i = 0; i < items.size(); i++) {
-                    Destination d = destination(r, items.get(i), PolicyNodeReader.index(f.pathOf("destinations"), i));
+                    Destination d = destination(r, items.get(i), YamlNodeReader.index(f.pathOf("destinations"), i));
                     if (d != null) {
                         destinations.add(d);
                     }
@@ -443,7 +374,7 @@ public final class PolicyParser {
         return construct(r, node, path, () -> new Rule(id, action, destinations, http, intercept, limit));
     }
 
-    private static Destination destination(PolicyNodeReader r, Node node, String path) {
+    private static Destination destination(YamlNodeReader r, Node node, String path) {
         Fields f = r.fields(node, path, "a destination: {host: NAME or \"*.DOMAIN\", ports: [...]} or"
                 + " {cidr: PREFIX, ports: [...]}", DESTINATION_KEYS);
         if (f == null) {
@@ -466,7 +397,7 @@ public final class PolicyParser {
                     host = HostPattern.parse(text);
                     String s = host.toString();
                     if (s.startsWith("*.") && (s.indexOf('.', 2) < 0 || PUBLIC_SUFFIXES.contains(s.substring(2)))) {
-                        r.error(hostNode, f.pathOf("host"), PolicyNodeReader.quote(text) + " covers a public suffix"
+                        r.error(hostNode, f.pathOf("host"), YamlNodeReader.quote(text) + " covers a public suffix"
                                 + " (expected: a wildcard under a registrable domain, such as *.example.com)");
                         host = null;
                     }
@@ -490,7 +421,7 @@ public final class PolicyParser {
         return new Destination(host, cidr, ports);
     }
 
-    private static PortSet ports(PolicyNodeReader r, Fields f) {
+    private static PortSet ports(YamlNodeReader r, Fields f) {
         Node node = f.get("ports");
         if (node == null) {
             return PortSet.ANY;
@@ -508,7 +439,7 @@ public final class PolicyParser {
         boolean ok = true;
         for (int i = 0; i < items.size(); i++) {
             Node item = items.get(i);
-            String path = PolicyNodeReader.index(f.pathOf("ports"), i);
+            String path = YamlNodeReader.index(f.pathOf("ports"), i);
             String text = item instanceof ScalarNode s && (Tag.INT.equals(s.getTag()) || Tag.STR.equals(s.getTag()))
                     ? s.getValue() : null;
             if (text == null) {
@@ -527,7 +458,7 @@ public final class PolicyParser {
         return ok ? PortSet.of(texts) : null;
     }
 
-    private static HttpMatch http(PolicyNodeReader r, Node node, String path) {
+    private static HttpMatch http(YamlNodeReader r, Node node, String path) {
         Fields f = r.fields(node, path, "a mapping with keys: methods, paths", HTTP_KEYS);
         if (f == null) {
             return null;
@@ -547,7 +478,7 @@ public final class PolicyParser {
             try {
                 new HttpMatch(List.of(m), List.of());
             } catch (IllegalArgumentException e) {
-                r.invalid(f.list("methods", "").get(i), PolicyNodeReader.index(f.pathOf("methods"), i),
+                r.invalid(f.list("methods", "").get(i), YamlNodeReader.index(f.pathOf("methods"), i),
                         "an upper-case HTTP method such as GET or POST (RFC 9110 §9.1: methods are case-sensitive)");
             }
         }
@@ -555,7 +486,7 @@ public final class PolicyParser {
             try {
                 new HttpMatch(List.of(), List.of(paths.get(i)));
             } catch (IllegalArgumentException e) {
-                r.invalid(f.list("paths", "").get(i), PolicyNodeReader.index(f.pathOf("paths"), i),
+                r.invalid(f.list("paths", "").get(i), YamlNodeReader.index(f.pathOf("paths"), i),
                         "a path prefix starting with /, printable ASCII, no dot segments or encoded . / \\");
             }
         }
@@ -565,7 +496,7 @@ public final class PolicyParser {
         return construct(r, node, path, () -> new HttpMatch(methods, paths));
     }
 
-    private static List<String> strings(PolicyNodeReader r, Fields f, String key, String expected) {
+    private static List<String> strings(YamlNodeReader r, Fields f, String key, String expected) {
         List<Node> items = f.list(key, expected);
         List<String> out = new ArrayList<>();
         if (items == null) {
@@ -575,7 +506,7 @@ public final class PolicyParser {
             r.error(f.get(key), f.pathOf(key), "[] (expected: " + expected + "; omit the key for any)");
         }
         for (int i = 0; i < items.size(); i++) {
-            String v = r.string(items.get(i), PolicyNodeReader.index(f.pathOf(key), i), expected);
+            String v = r.string(items.get(i), YamlNodeReader.index(f.pathOf(key), i), expected);
             if (v != null) {
                 out.add(v);
             }
@@ -583,7 +514,7 @@ public final class PolicyParser {
         return out;
     }
 
-    private static RateLimit rateLimit(PolicyNodeReader r, Node node, String path) {
+    private static RateLimit rateLimit(YamlNodeReader r, Node node, String path) {
         Fields f = r.fields(node, path, "a mapping with keys: rps, rpm, mode", RATE_LIMIT_KEYS);
         if (f == null) {
             return null;
@@ -603,7 +534,7 @@ public final class PolicyParser {
 
     // ---- IdentityBindings -------------------------------------------------------------------------------------
 
-    private static void bindingsDocument(PolicyNodeReader r, Fields top, List<Located<IdentityBinding>> out) {
+    private static void bindingsDocument(YamlNodeReader r, Fields top, List<Located<IdentityBinding>> out) {
         if (top.required("bindings", "a list of {subnet, identity}") == null) {
             return;
         }
@@ -612,7 +543,7 @@ public final class PolicyParser {
             return;
         }
         for (int i = 0; i < items.size(); i++) {
-            String path = PolicyNodeReader.index("bindings", i);
+            String path = YamlNodeReader.index("bindings", i);
             Fields f = r.fields(items.get(i), path, "a mapping with keys: subnet, identity", BINDING_KEYS);
             if (f == null) {
                 continue;
@@ -641,7 +572,7 @@ public final class PolicyParser {
         }
     }
 
-    private static Identity identity(PolicyNodeReader r, Node node, String path) {
+    private static Identity identity(YamlNodeReader r, Node node, String path) {
         Fields f = r.fields(node, path, "a mapping with keys: " + String.join(", ", IDENTITY_KEYS), IDENTITY_KEYS);
         if (f == null) {
             return null;
@@ -662,12 +593,12 @@ public final class PolicyParser {
                 () -> new Identity(agentId, team, project, env, tier, AuthMethod.SUBNET, active));
     }
 
-    private static String optionalId(PolicyNodeReader r, Fields f, String key) {
+    private static String optionalId(YamlNodeReader r, Fields f, String key) {
         Node n = f.get(key);
         return n == null ? null : subjectId(r, n, f.pathOf(key));
     }
 
-    private static String subjectId(PolicyNodeReader r, Node n, String path) {
+    private static String subjectId(YamlNodeReader r, Node n, String path) {
         String expected = "an id: 1-128 of A-Z a-z 0-9 . _ : -";
         String v = r.string(n, path, expected);
         if (v != null && !SUBJECT_ID.matcher(v).matches()) {
@@ -680,7 +611,7 @@ public final class PolicyParser {
     // ---- across documents -------------------------------------------------------------------------------------
 
     private static void crossChecks(List<Located<Policy>> policies, List<Located<IdentityBinding>> bindings,
-                                    List<PolicyError> errors) {
+                                    List<YamlError> errors) {
         Map<String, Located<Policy>> ids = new LinkedHashMap<>();
         for (Located<Policy> p : policies) {
             Located<Policy> first = ids.putIfAbsent(p.value().id(), p);
@@ -697,14 +628,14 @@ public final class PolicyParser {
         }
     }
 
-    private static PolicyError error(Located<?> at, String keyPath, String message) {
+    private static YamlError error(Located<?> at, String keyPath, String message) {
         Mark m = at.node().getStartMark();
-        return new PolicyError(at.file(), m.getLine() + 1, m.getColumn() + 1, keyPath, message);
+        return new YamlError(at.file(), m.getLine() + 1, m.getColumn() + 1, keyPath, message);
     }
 
     // ---- helpers ----------------------------------------------------------------------------------------------
 
-    private static String id(PolicyNodeReader r, Fields f, String key, String expected) {
+    private static String id(YamlNodeReader r, Fields f, String key, String expected) {
         Node n = f.required(key, expected);
         if (n == null) {
             return null;
@@ -718,7 +649,7 @@ public final class PolicyParser {
     }
 
     /** Builds a record; anything its own validation refuses beyond the parser's checks is reported at the node. */
-    private static <T> T construct(PolicyNodeReader r, Node at, String path, java.util.function.Supplier<T> build) {
+    private static <T> T construct(YamlNodeReader r, Node at, String path, java.util.function.Supplier<T> build) {
         try {
             return build.get();
         } catch (IllegalArgumentException e) {
@@ -727,36 +658,8 @@ public final class PolicyParser {
         }
     }
 
-    private static String decode(byte[] bytes, String name, List<PolicyError> errors) {
-        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
-        ByteBuffer in = ByteBuffer.wrap(bytes);
-        CharBuffer out = CharBuffer.allocate(bytes.length);
-        CoderResult result = decoder.decode(in, out, true);
-        if (!result.isError()) {
-            result = decoder.flush(out);
-        }
-        if (result.isError()) {
-            int offset = in.position();
-            int line = 1;
-            int lineStart = 0;
-            for (int i = 0; i < offset; i++) {
-                if (bytes[i] == '\n') {
-                    line++;
-                    lineStart = i + 1;
-                }
-            }
-            String before = new String(bytes, lineStart, offset - lineStart, StandardCharsets.UTF_8);
-            errors.add(new PolicyError(name, line, before.codePointCount(0, before.length()) + 1, "",
-                    String.format("invalid UTF-8: byte 0x%02X (expected: a UTF-8 text file)", bytes[offset] & 0xFF)));
-            return null;
-        }
-        return out.flip().toString();
-    }
-
     private static PolicyException single(String name, String message) {
-        return new PolicyException(List.of(new PolicyError(name, 0, 0, "", message)));
+        return new PolicyException(List.of(new YamlError(name, 0, 0, "", message)));
     }
 
     private static String oneLine(String s) {

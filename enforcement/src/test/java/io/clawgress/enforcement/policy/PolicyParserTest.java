@@ -2,6 +2,7 @@ package io.clawgress.enforcement.policy;
 
 import io.clawgress.api.AuthMethod;
 import io.clawgress.enforcement.net.PortSet;
+import io.clawgress.enforcement.yaml.YamlError;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -234,7 +235,7 @@ class PolicyParserTest {
     void refused(String name, Map<String, String> files, List<String> errors) {
         assertThatThrownBy(() -> PolicyParser.parse(files))
                 .isInstanceOfSatisfying(PolicyException.class, e ->
-                        assertThat(e.errors()).extracting(PolicyError::toString).containsExactlyElementsOf(errors));
+                        assertThat(e.errors()).extracting(YamlError::toString).containsExactlyElementsOf(errors));
     }
 
     @Test
@@ -302,7 +303,7 @@ class PolicyParserTest {
         Files.write(dir.resolve("p.yaml"), bad);
         assertThatThrownBy(() -> PolicyParser.parseDirectory(dir))
                 .isInstanceOfSatisfying(PolicyException.class, e -> assertThat(e.errors())
-                        .extracting(PolicyError::toString)
+                        .extracting(YamlError::toString)
                         .containsExactly(dir.resolve("p.yaml") + ":7:6: invalid UTF-8: byte 0xE9 (expected: a UTF-8"
                                 + " text file)"));
     }
@@ -323,6 +324,6 @@ class PolicyParserTest {
         files.put("a.yaml", HEAD.replace("id: p1", "id: a") + "mode: x\nrules: [1]\n");
         assertThatThrownBy(() -> PolicyParser.parse(files))
                 .isInstanceOfSatisfying(PolicyException.class, e -> assertThat(e.errors())
-                        .extracting(PolicyError::file).containsExactly("a.yaml", "a.yaml", "z.yaml"));
+                        .extracting(YamlError::file).containsExactly("a.yaml", "a.yaml", "z.yaml"));
     }
 }

@@ -61,7 +61,13 @@ public final class Browsers {
     public static ExecResult chromiumFetch(Netns ns, String url, Path workDir, Duration timeout) {
         List<String> flags = new ArrayList<>(CHROMIUM_FLAGS);
         flags.add("--dump-dom");
-        return chromium(ns, flags, url, workDir, timeout);
+        ExecResult r = chromium(ns, flags, url, workDir, timeout);
+        if (r.stderr().contains("ERR_NETWORK_CHANGED")) {
+            // Chromium aborts a load when netlink reports any address or route change in its namespace, e.g. one
+            // a test made just before; that says nothing about the page. One more try, and only for that error.
+            r = chromium(ns, flags, url, workDir, timeout);
+        }
+        return r;
     }
 
     /**

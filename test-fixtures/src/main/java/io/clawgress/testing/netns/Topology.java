@@ -162,6 +162,10 @@ public final class Topology implements AutoCloseable {
             namespaces.add(ns);
             // The topology closes its namespaces itself, gateway first; the hook closes the topology.
             Cleanup.unregister(ns);
+            // IPv4 only, so no IPv6 link-local addresses finish duplicate address detection a second after the
+            // links come up: those netlink events make Chromium abort page loads with ERR_NETWORK_CHANGED.
+            ns.execOk(IP_TIMEOUT, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1",
+                    "net.ipv6.conf.default.disable_ipv6=1");
             return ns;
         } catch (RuntimeException | Error e) {
             LIVE.remove(name);

@@ -1,4 +1,4 @@
-package io.clawgress.appliance.config;
+package io.clawgress.enforcement.yaml;
 
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.nodes.MappingNode;
@@ -29,13 +29,13 @@ import java.util.regex.Pattern;
  * <p>Typed reads return {@code null} (or the caller's default) after recording an error, so one pass reports all
  * problems; callers build records only when {@link #errorCount()} did not grow.
  */
-final class NodeReader {
+public final class YamlNodeReader {
 
     /** The YAML 1.1 types; anything else (local {@code !foo}, global {@code !!java.lang.Object}) is refused. */
-    static final Set<Tag> STANDARD_TAGS = Set.of(Tag.STR, Tag.INT, Tag.FLOAT, Tag.BOOL, Tag.NULL, Tag.TIMESTAMP,
+    public static final Set<Tag> STANDARD_TAGS = Set.of(Tag.STR, Tag.INT, Tag.FLOAT, Tag.BOOL, Tag.NULL, Tag.TIMESTAMP,
             Tag.BINARY, Tag.MAP, Tag.SEQ, Tag.SET, Tag.OMAP, Tag.PAIRS, Tag.MERGE);
 
-    static final String NO_TAGS = "plain YAML values without tags";
+    public static final String NO_TAGS = "plain YAML values without tags";
 
     private static final int MAX_ERRORS = 100;
     private static final int MAX_SHOWN_CHARS = 60;
@@ -44,42 +44,61 @@ final class NodeReader {
     private static final Pattern DURATION = Pattern.compile("([0-9]{1,9})(ms|s|m|h)");
 
     private final String file;
-    private final List<ConfigError> errors = new ArrayList<>();
+    private final List<YamlError> errors = new ArrayList<>();
 
-    NodeReader(String file) {
+    public YamlNodeReader(String file) {
         this.file = file;
     }
 
-    int errorCount() {
+    public String file() {
+        return file;
+    }
+
+    public int errorCount() {
         return errors.size();
     }
 
-    void error(Node at, String keyPath, String message) {
+    /** The errors recorded so far, in the order found. */
+    public List<YamlError> errors() {
+        return errors;
+    }
+
+    public void error(Node at, String keyPath, String message) {
         Mark m = at == null ? null : at.getStartMark();
         error(m, keyPath, message);
     }
 
-    void error(Mark m, String keyPath, String message) {
+    public void error(Mark m, String keyPath, String message) {
         int line = m == null ? 0 : m.getLine() + 1;
         int column = m == null ? 0 : m.getColumn() + 1;
-        errors.add(new ConfigError(file, line, column, keyPath, message));
+        errors.add(new YamlError(file, line, column, keyPath, message));
+    }
+
+    /** Records an error at a position known only as 1-based line and column. */
+    void error(int line, int column, String keyPath, String message) {
+        errors.add(new YamlError(file, line, column, keyPath, message));
     }
 
     /** Records "{found} (expected: {expected})" at {@code at}. */
-    void invalid(Node at, String keyPath, String expected) {
+    public void invalid(Node at, String keyPath, String expected) {
         error(at, keyPath, describe(at) + " (expected: " + expected + ")");
     }
 
     /** All errors so far, sorted by position (problems without a position first), at most {@value #MAX_ERRORS}. */
-    ConfigException exception() {
-        List<ConfigError> sorted = new ArrayList<>(errors);
-        sorted.sort(Comparator.comparingInt(ConfigError::line).thenComparingInt(ConfigError::column));
+    public YamlException exception() {
+        return new YamlException(sortedErrors());
+    }
+
+    /** All errors so far, sorted and capped as for {@link #exception()}. */
+    public List<YamlError> sortedErrors() {
+        List<YamlError> sorted = new ArrayList<>(errors);
+        sorted.sort(Comparator.comparingInt(YamlError::line).thenComparingInt(YamlError::column));
         if (sorted.size() > MAX_ERRORS) {
             int more = sorted.size() - MAX_ERRORS;
             sorted = new ArrayList<>(sorted.subList(0, MAX_ERRORS));
-            sorted.add(new ConfigError(file, 0, 0, "", "... and " + more + " more errors (fix the ones above first)"));
+            sorted.add(new YamlError(file, 0, 0, "", "... and " + more + " more errors (fix the ones above first)"));
         }
-        return new ConfigException(sorted);
+        return sorted;
     }
 
     // ---- structure -------------------------------------------------------------------------------------------
@@ -88,7 +107,7 @@ final class NodeReader {
      * Refuses every non-standard tag anywhere in the tree, keys included. Visits each node once, so aliases cannot
      * make this walk expensive.
      */
-    void checkTags(Node root) {
+    public void checkTags(Node root) {
         Map<Node, Boolean> seen = new IdentityHashMap<>();
         Deque<Map.Entry<Node, String>> todo = new ArrayDeque<>();
         todo.push(Map.entry(root, ""));
@@ -119,7 +138,7 @@ final class NodeReader {
     }
 
     /** A mapping with only the given keys; {@code null} (error recorded) when {@code node} is not a mapping. */
-    Fields fields(Node node, String path, String expected, List<String> keys) {
+    public Fields fields(Node node, String path, String expected, List<String> keys) {
         if (!(node instanceof MappingNode m) || !Tag.MAP.equals(node.getTag())) {
             invalid(node, path, expected);
             return null;
@@ -149,7 +168,7 @@ final class NodeReader {
     }
 
     /** The items of a list; {@code null} (error recorded) when {@code node} is not a list. */
-    List<Node> list(Node node, String path, String expected) {
+    public List<Node> list(Node node, String path, String expected) {
         if (!(node instanceof SequenceNode s) || !Tag.SEQ.equals(node.getTag())) {
             invalid(node, path, expected);
             return null;
@@ -163,7 +182,7 @@ final class NodeReader {
      * A plain decimal YAML integer in {@code min..max}. A quoted number is a string, not an integer: the schema
      * says what a value is, so {@code port: "15001"} is refused rather than guessed at.
      */
-    Integer integer(Node node, String path, int min, int max) {
+    public Integer integer(Node node, String path, int min, int max) {
         String expected = max == Integer.MAX_VALUE ? "an integer >= " + min : "an integer " + min + ".." + max;
         if (!(node instanceof ScalarNode s)) {
             invalid(node, path, expected);
@@ -193,7 +212,7 @@ final class NodeReader {
     }
 
     /** {@code true} or {@code false}, nothing else: YAML 1.1 would also read yes/no/on/off as booleans. */
-    Boolean bool(Node node, String path) {
+    public Boolean bool(Node node, String path) {
         if (node instanceof ScalarNode s && Tag.BOOL.equals(s.getTag())) {
             if (s.getValue().equals("true")) {
                 return Boolean.TRUE;
@@ -211,7 +230,7 @@ final class NodeReader {
      * {@code 007}, an environment called {@code no}) are taken as written, so nothing is converted behind the
      * operator's back; null, lists and mappings are refused.
      */
-    String string(Node node, String path, String expected) {
+    public String string(Node node, String path, String expected) {
         if (node instanceof ScalarNode s) {
             Tag tag = s.getTag();
             if (Tag.STR.equals(tag) || Tag.INT.equals(tag) || Tag.FLOAT.equals(tag) || Tag.BOOL.equals(tag)
@@ -224,7 +243,7 @@ final class NodeReader {
     }
 
     /** One of the codes in {@code choices} (case-sensitive). */
-    <E> E choice(Node node, String path, Map<String, E> choices) {
+    public <E> E choice(Node node, String path, Map<String, E> choices) {
         String expected = "one of: " + String.join(", ", choices.keySet());
         String text = string(node, path, expected);
         if (text == null) {
@@ -238,7 +257,7 @@ final class NodeReader {
     }
 
     /** An integer and a unit (ms, s, m or h) in {@code min..max}; a bare number is refused: which unit? */
-    Duration duration(Node node, String path, Duration min, Duration max) {
+    public Duration duration(Node node, String path, Duration min, Duration max) {
         String expected = "a duration " + format(min) + ".." + format(max)
                 + ": an integer and a unit ms, s, m or h, e.g. 250ms, 5s, 2m";
         Matcher m = node instanceof ScalarNode s && Tag.STR.equals(s.getTag())
@@ -265,7 +284,7 @@ final class NodeReader {
     // ---- rendering -------------------------------------------------------------------------------------------
 
     /** How a node is shown in a message: strings quoted, other scalars as written, collections by kind. */
-    static String describe(Node node) {
+    public static String describe(Node node) {
         if (node == null) {
             return "nothing";
         }
@@ -282,12 +301,12 @@ final class NodeReader {
         return Tag.STR.equals(scalar.getTag()) ? quote(scalar.getValue()) : escape(scalar.getValue());
     }
 
-    static String quote(String text) {
+    public static String quote(String text) {
         return "'" + escape(text) + "'";
     }
 
     /** Control characters escaped and long text cut, so a message always fits on one line of a terminal. */
-    static String escape(String text) {
+    public static String escape(String text) {
         StringBuilder b = new StringBuilder();
         int shown = 0;
         for (int i = 0; i < text.length(); ) {
@@ -318,14 +337,14 @@ final class NodeReader {
     }
 
     /** {@code tag:yaml.org,2002:java.lang.Object} is shown as the operator wrote it: {@code !!java.lang.Object}. */
-    static String showTag(String tag) {
+    public static String showTag(String tag) {
         if (tag.startsWith(Tag.PREFIX)) {
             return "'!!" + escape(tag.substring(Tag.PREFIX.length())) + "'";
         }
         return tag.startsWith("!") ? quote(tag) : "'!<" + escape(tag) + ">'";
     }
 
-    static String format(Duration d) {
+    public static String format(Duration d) {
         long ms = d.toMillis();
         if (ms % 3_600_000 == 0) {
             return ms / 3_600_000 + "h";
@@ -336,16 +355,16 @@ final class NodeReader {
         return ms % 1000 == 0 ? ms / 1000 + "s" : ms + "ms";
     }
 
-    static String child(String path, String key) {
+    public static String child(String path, String key) {
         return path.isEmpty() ? key : path + "." + key;
     }
 
-    static String index(String path, int i) {
+    public static String index(String path, int i) {
         return path + "[" + i + "]";
     }
 
     /** "; did you mean 'port'?" for a near miss (case, dash for underscore, or at most two edits), else "". */
-    static String suggestion(String key, List<String> keys) {
+    public static String suggestion(String key, List<String> keys) {
         String best = null;
         int bestDistance = 3;
         for (String k : keys) {
@@ -384,14 +403,14 @@ final class NodeReader {
      * The keys of one mapping, already checked against the schema. Reads return the caller's default when the key
      * is absent, and the default after recording an error when the value is wrong.
      */
-    static final class Fields {
+    public static final class Fields {
 
-        private final NodeReader reader;
+        private final YamlNodeReader reader;
         private final Node node;
         private final String path;
         private final Map<String, NodeTuple> byKey;
 
-        private Fields(NodeReader reader, Node node, String path, Map<String, NodeTuple> byKey) {
+        private Fields(YamlNodeReader reader, Node node, String path, Map<String, NodeTuple> byKey) {
             this.reader = reader;
             this.node = node;
             this.path = path;
@@ -399,37 +418,37 @@ final class NodeReader {
         }
 
         /** No keys at all, placed at {@code at} (for an absent or broken section: every read gives its default). */
-        static Fields empty(NodeReader reader, Node at, String path) {
+        public static Fields empty(YamlNodeReader reader, Node at, String path) {
             return new Fields(reader, at, path, Collections.emptyMap());
         }
 
         /** This mapping (or, for an absent section, the node it would be in): where section-wide errors point. */
-        Node node() {
+        public Node node() {
             return node;
         }
 
-        String path() {
+        public String path() {
             return path;
         }
 
         /** The value node, or {@code null} when the key is absent. */
-        Node get(String key) {
+        public Node get(String key) {
             NodeTuple t = byKey.get(key);
             return t == null ? null : t.getValueNode();
         }
 
         /** The value node when present, else this mapping: where to point an error about {@code key}. */
-        Node at(String key) {
+        public Node at(String key) {
             Node v = get(key);
             return v != null ? v : node;
         }
 
-        String pathOf(String key) {
+        public String pathOf(String key) {
             return child(path, key);
         }
 
         /** The value node; records "missing" at this mapping and returns {@code null} when the key is absent. */
-        Node required(String key, String expected) {
+        public Node required(String key, String expected) {
             Node v = get(key);
             if (v == null) {
                 reader.error(node, pathOf(key), "missing (expected: " + expected + ")");
@@ -438,7 +457,7 @@ final class NodeReader {
         }
 
         /** A nested mapping; empty when absent or wrong (the latter recorded). */
-        Fields section(String key, List<String> keys) {
+        public Fields section(String key, List<String> keys) {
             Node v = get(key);
             if (v == null) {
                 return empty(reader, node, pathOf(key));
@@ -448,36 +467,36 @@ final class NodeReader {
         }
 
         /** A list's items, or {@code null} when the key is absent or the value is not a list (recorded). */
-        List<Node> list(String key, String expected) {
+        public List<Node> list(String key, String expected) {
             Node v = get(key);
             return v == null ? null : reader.list(v, pathOf(key), expected);
         }
 
-        int integer(String key, int min, int max, int dflt) {
+        public int integer(String key, int min, int max, int dflt) {
             Node v = get(key);
             Integer i = v == null ? null : reader.integer(v, pathOf(key), min, max);
             return i != null ? i : dflt;
         }
 
-        boolean bool(String key, boolean dflt) {
+        public boolean bool(String key, boolean dflt) {
             Node v = get(key);
             Boolean b = v == null ? null : reader.bool(v, pathOf(key));
             return b != null ? b : dflt;
         }
 
-        String string(String key, String expected, String dflt) {
+        public String string(String key, String expected, String dflt) {
             Node v = get(key);
             String s = v == null ? null : reader.string(v, pathOf(key), expected);
             return s != null ? s : dflt;
         }
 
-        <E> E choice(String key, Map<String, E> choices, E dflt) {
+        public <E> E choice(String key, Map<String, E> choices, E dflt) {
             Node v = get(key);
             E e = v == null ? null : reader.choice(v, pathOf(key), choices);
             return e != null ? e : dflt;
         }
 
-        Duration duration(String key, Duration min, Duration max, Duration dflt) {
+        public Duration duration(String key, Duration min, Duration max, Duration dflt) {
             Node v = get(key);
             Duration d = v == null ? null : reader.duration(v, pathOf(key), min, max);
             return d != null ? d : dflt;
