@@ -42,6 +42,7 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 import static io.clawgress.tproxy.testing.DuplexEmbeddedChannel.parse;
+import static io.clawgress.tproxy.testing.DuplexEmbeddedChannel.ascii;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -218,12 +219,12 @@ class FlowPipelineTest {
         assertThat((Object) upstream.readOutbound()).as("nothing sent before the handshake").isNull();
 
         dials.completeOnly();
-        assertThat(readAll(upstream)).isEqualTo("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(upstream.readOutboundAscii()).isEqualTo("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
         assertThat(upstream.isOutputShutdown()).as("the agent's FIN follows its bytes").isTrue();
         assertThat(client.readRequests()).as("the agent already ended its input: no read").isZero();
 
         upstream.writeInbound(ascii("HTTP/1.1 204 No Content\r\n\r\n"));
-        assertThat(readAll(client)).isEqualTo("HTTP/1.1 204 No Content\r\n\r\n");
+        assertThat(client.readOutboundAscii()).isEqualTo("HTTP/1.1 204 No Content\r\n\r\n");
         upstream.receiveFin();
 
         assertThat(client.isOpen()).isFalse();
@@ -361,22 +362,5 @@ class FlowPipelineTest {
     /** The pipeline's handler names, without the test channel's own read counter. */
     private static List<String> stages(DuplexEmbeddedChannel ch) {
         return ch.pipeline().toMap().keySet().stream().filter(n -> !n.equals("read-counter")).toList();
-    }
-
-    private static ByteBuf ascii(String s) {
-        // Direct, so the paranoid leak detector tracks it.
-        return Unpooled.directBuffer(s.length()).writeBytes(s.getBytes(StandardCharsets.US_ASCII));
-    }
-
-    private static String readAll(DuplexEmbeddedChannel ch) {
-        StringBuilder sb = new StringBuilder();
-        for (ByteBuf b; (b = ch.readOutbound()) != null; ) {
-            try {
-                sb.append(b.toString(StandardCharsets.US_ASCII));
-            } finally {
-                b.release();
-            }
-        }
-        return sb.toString();
     }
 }

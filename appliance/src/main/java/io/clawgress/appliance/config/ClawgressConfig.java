@@ -15,9 +15,12 @@ import java.util.Objects;
  * @param proxy        listener, timeouts and connection limit of the data plane
  * @param flowLog      where flow records are written
  * @param staticPolicy subnet bindings and ordered L4 rules; deny-all when the file has none
+ * @param sha256       lower-case hex SHA-256 of the exact text that was parsed: names the static policy revision
  */
-public record ClawgressConfig(Path source, ProxySettings proxy, FlowLogSettings flowLog, StaticPolicy staticPolicy) {
+public record ClawgressConfig(Path source, ProxySettings proxy, FlowLogSettings flowLog, StaticPolicy staticPolicy,
+                              String sha256) {
     public ClawgressConfig {
+        Objects.requireNonNull(sha256, "sha256");
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(proxy, "proxy");
         Objects.requireNonNull(flowLog, "flowLog");

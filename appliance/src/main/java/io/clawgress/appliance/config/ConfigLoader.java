@@ -29,6 +29,7 @@ import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -152,6 +153,16 @@ public final class ConfigLoader {
         return parse(yaml, sourceName, source);
     }
 
+    /** SHA-256 of the text as UTF-8: for a loaded file, exactly the file's bytes (strict UTF-8, BOM included). */
+    private static String sha256(String text) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is mandatory in every JDK", e);
+        }
+    }
+
     private static ClawgressConfig parse(String text, String name, Path source) throws ConfigException {
         YamlNodeReader r = new YamlNodeReader(name);
         Node root = YamlSource.compose(YamlSource.stripBom(text), r);
@@ -177,7 +188,7 @@ public final class ConfigLoader {
         if (r.errorCount() > 0) {
             throw exception(r);
         }
-        return new ClawgressConfig(source, proxy, flowLog, staticPolicy);
+        return new ClawgressConfig(source, proxy, flowLog, staticPolicy, sha256(text));
     }
 
     // ---- reading the file -------------------------------------------------------------------------------------

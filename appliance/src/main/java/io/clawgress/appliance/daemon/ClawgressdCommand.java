@@ -10,13 +10,8 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -67,7 +62,7 @@ public final class ClawgressdCommand implements Callable<Integer> {
             out.flush();
             return ExitCodes.OK;
         }
-        String revision = "static:" + digest(config);
+        String revision = "static:" + cfg.sha256().substring(0, 12);
         try (Clawgressd daemon = Clawgressd.start(cfg, revision)) {
             stopSignal.await();
         } catch (Clawgressd.StartException e) {
@@ -77,17 +72,5 @@ public final class ClawgressdCommand implements Callable<Integer> {
             Thread.currentThread().interrupt();
         }
         return ExitCodes.OK;
-    }
-
-    /** First 12 hex digits of the config file's SHA-256: names the static policy revision in every record. */
-    static String digest(Path file) {
-        try {
-            byte[] sha = MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file));
-            return HexFormat.of().formatHex(sha, 0, 6);
-        } catch (IOException e) {
-            return "unreadable";
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is mandatory in every JDK", e);
-        }
     }
 }

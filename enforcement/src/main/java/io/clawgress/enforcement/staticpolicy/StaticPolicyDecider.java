@@ -100,10 +100,24 @@ public final class StaticPolicyDecider implements FlowDecider {
     /** The host name the flow claimed, or null; an IP literal in Host is no name (the address decides). */
     private static String claimedName(PeekFacts peek) {
         String n = peek.name();
-        if (n == null || n.indexOf(':') >= 0 || n.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+        if (n == null || n.indexOf(':') >= 0 || isDottedQuad(n)) {
             return null;
         }
         return n;
+    }
+
+    /** Digits and three dots: an IPv4 literal (a host name's last label is never all digits). No regex per flow. */
+    private static boolean isDottedQuad(String n) {
+        int dots = 0;
+        for (int i = 0; i < n.length(); i++) {
+            char c = n.charAt(i);
+            if (c == '.') {
+                dots++;
+            } else if (c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return dots == 3;
     }
 
     private static HostPattern firstMatching(List<HostPattern> hosts, String name) {

@@ -12,7 +12,6 @@ import io.netty.resolver.dns.DnsServerAddressStreamProviders;
 import io.netty.resolver.dns.SequentialDnsServerAddressStreamProvider;
 import io.netty.util.concurrent.Future;
 
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,35 +70,19 @@ public final class NameResolution implements AutoCloseable {
     /**
      * The addresses a relay may dial for a name: everything but loopback, unspecified, link-local (which holds the
      * cloud metadata service, 169.254.169.254) and multicast — a DNS answer must not steer the gateway into itself
-     * or its host's metadata endpoint.
+     * or its host's metadata endpoint. (An IPv4-mapped IPv6 answer arrives as an Inet4Address: the JDK maps it.)
      */
     public static List<InetAddress> dialable(List<InetAddress> answers) {
         List<InetAddress> out = new ArrayList<>(answers.size());
         for (InetAddress a : answers) {
             if (!(a.isLoopbackAddress() || a.isAnyLocalAddress() || a.isLinkLocalAddress()
-                    || a.isMulticastAddress() || isV4MappedNonDialable(a))) {
+                    || a.isMulticastAddress())) {
                 out.add(a);
             }
         }
         return out;
     }
 
-    private static boolean isV4MappedNonDialable(InetAddress a) {
-        if (!(a instanceof Inet6Address)) {
-            return false;
-        }
-        byte[] b = a.getAddress();
-        for (int i = 0; i < 10; i++) {
-            if (b[i] != 0) {
-                return false;
-            }
-        }
-        if (b[10] != (byte) 0xff || b[11] != (byte) 0xff) {
-            return false;
-        }
-        int first = b[12] & 0xff;
-        return first == 127 || first == 0 || (first == 169 && (b[13] & 0xff) == 254) || first >= 224;
-    }
 
     @Override
     public void close() {

@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
+import static io.clawgress.tproxy.testing.DuplexEmbeddedChannel.ascii;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The relay between an agent channel and an upstream channel, byte by byte, without sockets. */
@@ -50,10 +51,10 @@ class RelayHandlerTest {
     @Test
     void bytesGoBothWaysAndAreCountedPerDirection() {
         client.writeInbound(ascii("GET / HTTP/1.1\r\n\r\n"));
-        assertThat(readAll(upstream)).isEqualTo("GET / HTTP/1.1\r\n\r\n");
+        assertThat(upstream.readOutboundAscii()).isEqualTo("GET / HTTP/1.1\r\n\r\n");
 
         upstream.writeInbound(ascii("HTTP/1.1 200 OK\r\n"), ascii("\r\nhello"));
-        assertThat(readAll(client)).isEqualTo("HTTP/1.1 200 OK\r\n\r\nhello");
+        assertThat(client.readOutboundAscii()).isEqualTo("HTTP/1.1 200 OK\r\n\r\nhello");
 
         assertThat(flow.bytesUp()).isEqualTo(18);
         assertThat(flow.bytesDown()).isEqualTo(24);
@@ -71,7 +72,7 @@ class RelayHandlerTest {
 
         upstream.setWritable(true);
         assertThat(client.readRequests()).as("peer drained: reading resumes").isEqualTo(1);
-        assertThat(readAll(upstream)).isEqualTo("ab");
+        assertThat(upstream.readOutboundAscii()).isEqualTo("ab");
     }
 
     @Test
@@ -81,7 +82,7 @@ class RelayHandlerTest {
         assertThat(upstream.readRequests()).isZero();
         client.setWritable(true);
         assertThat(upstream.readRequests()).isEqualTo(1);
-        assertThat(readAll(client)).isEqualTo("x");
+        assertThat(client.readOutboundAscii()).isEqualTo("x");
     }
 
     @Test
@@ -90,12 +91,12 @@ class RelayHandlerTest {
         client.receiveFin();
 
         assertThat(upstream.isOutputShutdown()).isTrue();
-        assertThat(readAll(upstream)).isEqualTo("request");
+        assertThat(upstream.readOutboundAscii()).isEqualTo("request");
         assertThat(records).as("one direction still open").isEmpty();
         assertThat(client.isOpen()).isTrue();
 
         upstream.writeInbound(ascii("the rest of the response"));
-        assertThat(readAll(client)).isEqualTo("the rest of the response");
+        assertThat(client.readOutboundAscii()).isEqualTo("the rest of the response");
         upstream.receiveFin();
 
         assertThat(client.isOutputShutdown()).isTrue();
@@ -115,10 +116,10 @@ class RelayHandlerTest {
         upstream.writeInbound(ascii("banner"));
         upstream.receiveFin();
         assertThat(client.isOutputShutdown()).isTrue();
-        assertThat(readAll(client)).isEqualTo("banner");
+        assertThat(client.readOutboundAscii()).isEqualTo("banner");
 
         client.writeInbound(ascii("late"));
-        assertThat(readAll(upstream)).isEqualTo("late");
+        assertThat(upstream.readOutboundAscii()).isEqualTo("late");
         client.receiveFin();
         assertThat(records).singleElement().extracting(FlowRecord::termination).isEqualTo(Termination.COMPLETED);
     }
@@ -190,22 +191,5 @@ class RelayHandlerTest {
         client.pipeline().fireChannelRead(holder);
         client.runPendingTasks();
         assertThat(holder.refCnt()).isZero();
-    }
-
-    private static ByteBuf ascii(String s) {
-        // Direct, so the paranoid leak detector tracks it.
-        return Unpooled.directBuffer(s.length()).writeBytes(s.getBytes(StandardCharsets.US_ASCII));
-    }
-
-    private static String readAll(DuplexEmbeddedChannel ch) {
-        StringBuilder sb = new StringBuilder();
-        for (ByteBuf b; (b = ch.readOutbound()) != null; ) {
-            try {
-                sb.append(b.toString(StandardCharsets.US_ASCII));
-            } finally {
-                b.release();
-            }
-        }
-        return sb.toString();
     }
 }

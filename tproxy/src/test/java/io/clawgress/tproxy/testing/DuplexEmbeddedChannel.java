@@ -1,5 +1,7 @@
 package io.clawgress.tproxy.testing;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
@@ -14,6 +16,7 @@ import io.netty.channel.socket.DuplexChannel;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
 
 /**
  * An {@link EmbeddedChannel} that looks like a TCP socket to the relay: inet addresses, half-closable output,
@@ -193,5 +196,23 @@ public final class DuplexEmbeddedChannel extends EmbeddedChannel implements Dupl
             };
         }
         return config;
+    }
+
+    /** A direct buffer with these ASCII bytes (direct, so the paranoid leak detector tracks it). */
+    public static ByteBuf ascii(String s) {
+        return Unpooled.directBuffer(s.length()).writeBytes(s.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /** Everything written out so far, as ASCII; the buffers are released. */
+    public String readOutboundAscii() {
+        StringBuilder sb = new StringBuilder();
+        for (ByteBuf b; (b = readOutbound()) != null; ) {
+            try {
+                sb.append(b.toString(StandardCharsets.US_ASCII));
+            } finally {
+                b.release();
+            }
+        }
+        return sb.toString();
     }
 }
