@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Clawgress demo: builds the gateway, then in three throw-away network namespaces
 #   agent (198.18.1.2) --veth-- gateway (198.18.1.1 | 198.18.2.1) --veth-- upstream (198.18.2.2)
-# installs the real TPROXY rules in the gateway, runs the real clawgressd there with a sample policy, makes
-# allowed and denied connections from the agent with curl, prints the flow records, and removes everything.
+# installs the real TPROXY rules in the gateway, signs a policy bundle with a key it generates, runs the real
+# clawgressd there enforcing it, makes allowed and denied connections from the agent with curl, activates a new
+# revision (a tampered copy is refused first) that revokes an open connection, prints the flow records, and
+# removes everything.
 # Run as root on Ubuntu 24.04 / Debian. Touches nothing outside its namespaces and a temp dir.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
@@ -30,7 +32,8 @@ DAEMON_PID=""
 cleanup() {
     set +e
     [[ -n "$DAEMON_PID" ]] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
-    for pid in $(ip netns pids "$UP" 2>/dev/null) $(ip netns pids "$GW" 2>/dev/null); do kill "$pid" 2>/dev/null; done
+    for pid in $(ip netns pids "$UP" 2>/dev/null) $(ip netns pids "$GW" 2>/dev/null) \
+               $(ip netns pids "$AG" 2>/dev/null) $(jobs -p); do kill "$pid" 2>/dev/null; done
     ip netns exec "$GW" "$ROOT/systemd/clawgress-tproxy" down --env-file "$WORK/tproxy.env" >/dev/null 2>&1
     ip netns del "$AG" 2>/dev/null; ip netns del "$GW" 2>/dev/null; ip netns del "$UP" 2>/dev/null
     rm -rf "$WORK"
@@ -50,7 +53,7 @@ ip -n "$UP" link set "${ID}u" up
 ip -n "$AG" route add default via 198.18.1.1
 ip -n "$UP" route add default via 198.18.2.1
 
-bold "upstream servers (socat) on 198.18.2.2:80, :8080 and 198.18.2.3:80"
+bold "upstream servers (socat) on 198.18.2.2:80, :8080, :7000 and 198.18.2.3:80"
 cat > "$WORK/respond.sh" <<'SH'
 #!/bin/sh
 # One HTTP/1.1 exchange: read the request head up to its empty line, answer 200 with who we are.
@@ -64,6 +67,9 @@ for addr in 198.18.2.2:80 198.18.2.2:8080 198.18.2.3:80; do
     ip netns exec "$UP" socat -lf "$WORK/upstream-${addr/:/-}.log" -d -d \
         "TCP-LISTEN:${addr#*:},bind=${addr%:*},fork,reuseaddr" "EXEC:$WORK/respond.sh ${addr%:*} ${addr#*:}" &
 done
+# A server that accepts and says nothing, like a database the agent keeps a connection open to.
+ip netns exec "$UP" socat -lf "$WORK/upstream-198.18.2.2-7000.log" -d -d \
+    "TCP-LISTEN:7000,bind=198.18.2.2,fork,reuseaddr" "EXEC:sleep 120" &
 
 bold "TPROXY rules in the gateway (systemd/clawgress-tproxy up)"
 cat > "$WORK/tproxy.env" <<ENV
@@ -75,20 +81,52 @@ ENV
 ip netns exec "$GW" systemd/clawgress-tproxy up --env-file "$WORK/tproxy.env"
 ip netns exec "$GW" iptables -t mangle -S | sed 's/^/    /'
 
-bold "clawgressd in the gateway, with this policy"
+bold "a signing key and a signed policy bundle (clawgressctl bundle keygen | build | verify)"
+mkdir -p "$WORK/policy" "$WORK/drop"
+policy() { # revision-specific rules follow the common part
+    cat <<YAML
+apiVersion: clawgress.io/v1
+kind: IdentityBindings
+id: demo-subnets
+bindings:
+  - subnet: 198.18.1.0/24
+    identity: {agent_id: demo-agent, team_id: research, environment: dev}
+---
+apiVersion: clawgress.io/v1
+kind: Policy
+id: demo
+priority: 100
+subjects: {team_id: [research]}
+rules:
+  - {id: no-second-host, action: deny, destinations: [{cidr: 198.18.2.3/32}]}
+YAML
+}
+{ policy; cat <<YAML
+  - {id: web, action: allow, destinations: [{cidr: 198.18.2.0/24, ports: [80]}]}
+  - {id: database, action: allow, destinations: [{cidr: 198.18.2.2/32, ports: [7000]}]}
+YAML
+} > "$WORK/policy/demo.yaml"
+sed 's/^/    /' "$WORK/policy/demo.yaml"
+CTL="$ROOT/bin/clawgressctl"
+"$CTL" bundle keygen --alg eddsa --kid demo-signer --out-private "$WORK/signer.pem" \
+    --out-public-keyset "$WORK/trusted-keys.json"
+"$CTL" bundle build --dir "$WORK/policy" --key "$WORK/signer.pem" --kid demo-signer --revision 1 \
+    --valid-for 30d --out "$WORK/bundle-r1.tar.gz"
+"$CTL" bundle verify "$WORK/bundle-r1.tar.gz" --trusted-keys "$WORK/trusted-keys.json" | sed 's/^/    /'
+
+bold "clawgressd in the gateway, enforcing the signed bundle"
 cat > "$WORK/clawgress.yaml" <<YAML
 listener: {address: 0.0.0.0, port: 15001, transport: epoll}
-timeouts: {upstream_connect: 2s, idle: 30s}
+timeouts: {upstream_connect: 2s, idle: 5m}
+peek: {server_first_ports: [7000]}
 flow_log: {path: $WORK/flows.jsonl}
-static_policy:
-  bindings:
-    - subnet: 198.18.1.0/24
-      identity: {agent_id: demo-agent, team_id: research, environment: dev}
-  rules:
-    - {id: no-second-host, action: deny, destinations: [198.18.2.3/32]}
-    - {id: web, action: allow, destinations: [198.18.2.0/24], ports: [80]}
+state_dir: $WORK/state
+policy:
+  trusted_keys: $WORK/trusted-keys.json
+  bundle: $WORK/bundle-r1.tar.gz
+  drop_dir: $WORK/drop
 YAML
-sed -n '/static_policy/,$p' "$WORK/clawgress.yaml" | sed 's/^/    /'
+sed 's/^/    /' "$WORK/clawgress.yaml"
 ip netns exec "$GW" bin/clawgressd --check-config --config "$WORK/clawgress.yaml"
 ip netns exec "$GW" bin/clawgressd --config "$WORK/clawgress.yaml" 2>"$WORK/clawgressd.log" &
 DAEMON_PID=$!
@@ -97,7 +135,7 @@ for _ in $(seq 1 150); do
     kill -0 "$DAEMON_PID" 2>/dev/null || { cat "$WORK/clawgressd.log" >&2; exit 1; }
     sleep 0.2
 done
-grep "clawgressd ready" "$WORK/clawgressd.log" | sed 's/^/    /'
+grep -E "policy activated|clawgressd ready" "$WORK/clawgressd.log" | sed 's/^/    /'
 
 try() { # description, curl args...
     local what="$1"; shift
@@ -114,9 +152,40 @@ try "port 8080 not allowed: default deny, reset" http://198.18.2.2:8080/
 try "denied by rule no-second-host" http://198.18.2.3/
 try "the gateway's own listener: refused as loop" http://198.18.1.1:15001/
 
+printf '\n  agent$ socat -u - TCP:198.18.2.2:7000 &      # allowed by rule database, held open\n'
+sleep 60 | ip netns exec "$AG" socat -u - TCP:198.18.2.2:7000 2>"$WORK/held.log" &
+HELD_PID=$!
+sleep 1
+
+wait_log() { # pattern: wait up to 10 s for it in the daemon log, then print the line
+    for _ in $(seq 1 50); do grep -q "$1" "$WORK/clawgressd.log" && break; sleep 0.2; done
+    grep "$1" "$WORK/clawgressd.log" | tail -1 | sed 's/^/    /'
+}
+bold "revision 2: web moves to port 8080, the database rule is gone"
+{ policy; cat <<YAML
+  - {id: web, action: allow, destinations: [{cidr: 198.18.2.0/24, ports: [8080]}]}
+YAML
+} > "$WORK/policy/demo.yaml"
+"$CTL" bundle build --dir "$WORK/policy" --key "$WORK/signer.pem" --kid demo-signer --revision 2 \
+    --valid-for 30d --out "$WORK/bundle-r2.tar.gz"
+echo "  a copy with one byte changed, dropped first, is refused and revision 1 keeps enforcing:"
+cp "$WORK/bundle-r2.tar.gz" "$WORK/tampered.tar.gz"
+size=$(stat -c %s "$WORK/tampered.tar.gz")
+printf '\x55' | dd of="$WORK/tampered.tar.gz" bs=1 seek=$((size / 2)) conv=notrunc status=none
+mv "$WORK/tampered.tar.gz" "$WORK/drop/"
+wait_log "policy bundle rejected"
+echo "  the signed revision 2 (write beside the drop directory, then rename into it):"
+cp "$WORK/bundle-r2.tar.gz" "$WORK/r2.tmp" && mv "$WORK/r2.tmp" "$WORK/drop/bundle-r2.tar.gz"
+wait_log "policy activated: revision 2"
+wait_log "policy revision 2: .* revoked"
+wait "$HELD_PID" 2>/dev/null || true
+printf '    held connection: %s\n' "$(tail -1 "$WORK/held.log" 2>/dev/null || echo closed)"
+try "port 80 is no longer allowed" http://198.18.2.2/
+try "port 8080 is now allowed by rule web" http://198.18.2.2:8080/
+
 sleep 1
 bold "flow records ($WORK/flows.jsonl)"
 cat "$WORK/flows.jsonl"
 bold "what the upstream servers saw"
 grep -h "accepting connection" "$WORK"/upstream-*.log | sed 's/^/    /' || echo "    (no connections)"
-echo "    (only the allowed flow reached an upstream server; denied ones never left the gateway)"
+echo "    (only allowed flows reached an upstream server; denied ones never left the gateway)"

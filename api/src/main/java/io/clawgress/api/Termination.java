@@ -43,6 +43,8 @@ public enum Termination {
     NAME_ADDRESS_MISMATCH("name_address_mismatch"),
     /** The gateway could not resolve the claimed name (NXDOMAIN, no answer, resolver timeout). */
     NAME_RESOLUTION_FAILED("name_resolution_failed"),
+    /** A newly activated policy no longer allows this open flow; it was reset (DESIGN.md §5). */
+    POLICY_REVOKED("policy_revoked"),
     /** A bug: an unexpected exception in our own code. The flow was reset. */
     INTERNAL_ERROR("internal_error");
 

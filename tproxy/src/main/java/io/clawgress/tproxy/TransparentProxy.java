@@ -28,6 +28,9 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -51,10 +54,12 @@ public final class TransparentProxy implements AutoCloseable {
     private final ScheduledExecutorService refresher;
     private final NameResolution names;
     private final TerminationCounts counts;
+    private final FlowDecider decider;
 
     private TransparentProxy(NettyTransport transport, EventLoopGroup bossGroup, EventLoopGroup workerGroup,
                              Channel serverChannel, ChannelGroup liveFlows, ConnectionGate gate,
-                             ScheduledExecutorService refresher, NameResolution names, TerminationCounts counts) {
+                             ScheduledExecutorService refresher, NameResolution names, TerminationCounts counts,
+                             FlowDecider decider) {
         this.transport = transport;
         this.bossGroup = bossGroup;
         this.workerGroup = workerGroup;
@@ -64,6 +69,7 @@ public final class TransparentProxy implements AutoCloseable {
         this.refresher = refresher;
         this.names = names;
         this.counts = counts;
+        this.decider = decider;
     }
 
     /** Flows ended so far, per termination code. */
@@ -131,7 +137,7 @@ public final class TransparentProxy implements AutoCloseable {
                 settings.connectionLimit(), settings.peek().maxBytes(), settings.peek().timeout().toMillis(),
                 names.describeServers());
         return new TransparentProxy(transport, boss, workers, bind.channel(), live, gate, refresher, names,
-                pipeline.counts());
+                pipeline.counts(), decider);
     }
 
     /** The bound listener address. */
@@ -147,6 +153,39 @@ public final class TransparentProxy implements AutoCloseable {
     /** Open agent connections. */
     public int openConnections() {
         return gate.open();
+    }
+
+    /**
+     * Re-decides every open relayed flow with the decider's current snapshot, each on its own event loop, and resets
+     * those now denied as {@code policy_revoked}. Call after a policy swap; any thread.
+     *
+     * @return completes with the number of flows revoked once every loop has run its share
+     */
+    public CompletableFuture<Integer> reevaluateOpenFlows() {
+        AtomicInteger revoked = new AtomicInteger();
+        List<CompletableFuture<Void>> done = new ArrayList<>();
+        for (Channel ch : liveFlows) {
+            Flow flow = ch.attr(FlowPipeline.FLOW).get();
+            if (flow == null) {
+                continue;
+            }
+            CompletableFuture<Void> one = new CompletableFuture<>();
+            try {
+                ch.eventLoop().execute(() -> {
+                    try {
+                        if (flow.reevaluate(decider)) {
+                            revoked.incrementAndGet();
+                        }
+                    } finally {
+                        one.complete(null);
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                one.complete(null); // the loop is shutting down; stop() ends the flow
+            }
+            done.add(one);
+        }
+        return CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).thenApply(v -> revoked.get());
     }
 
     /**

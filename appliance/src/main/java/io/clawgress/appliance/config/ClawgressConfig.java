@@ -1,7 +1,6 @@
 package io.clawgress.appliance.config;
 
 import io.clawgress.enforcement.flowlog.FlowLogSettings;
-import io.clawgress.enforcement.staticpolicy.StaticPolicy;
 import io.clawgress.tproxy.ProxySettings;
 
 import java.nio.file.Path;
@@ -14,16 +13,16 @@ import java.util.Objects;
  * @param source       the file it was read from (for logs and {@code --check-config} output)
  * @param proxy        listener, timeouts and connection limit of the data plane
  * @param flowLog      where flow records are written
- * @param staticPolicy subnet bindings and ordered L4 rules; deny-all when the file has none
- * @param sha256       lower-case hex SHA-256 of the exact text that was parsed: names the static policy revision
+ * @param policy       where signed policy bundles come from, and the state directory that keeps them
+ * @param sha256       lower-case hex SHA-256 of the exact text that was parsed
  */
-public record ClawgressConfig(Path source, ProxySettings proxy, FlowLogSettings flowLog, StaticPolicy staticPolicy,
+public record ClawgressConfig(Path source, ProxySettings proxy, FlowLogSettings flowLog, PolicySettings policy,
                               String sha256) {
     public ClawgressConfig {
         Objects.requireNonNull(sha256, "sha256");
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(proxy, "proxy");
         Objects.requireNonNull(flowLog, "flowLog");
-        Objects.requireNonNull(staticPolicy, "staticPolicy");
+        Objects.requireNonNull(policy, "policy");
     }
 }

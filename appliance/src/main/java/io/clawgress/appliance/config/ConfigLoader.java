@@ -1,16 +1,6 @@
 package io.clawgress.appliance.config;
 
-import io.clawgress.api.AuthMethod;
-import io.clawgress.api.DialMode;
-import io.clawgress.api.Identity;
 import io.clawgress.enforcement.flowlog.FlowLogSettings;
-import io.clawgress.enforcement.net.Cidr;
-import io.clawgress.enforcement.net.HostPattern;
-import io.clawgress.enforcement.net.PortSet;
-import io.clawgress.enforcement.staticpolicy.StaticPolicy;
-import io.clawgress.enforcement.staticpolicy.StaticPolicyDecider;
-import io.clawgress.enforcement.staticpolicy.StaticRule;
-import io.clawgress.enforcement.staticpolicy.SubnetBinding;
 import io.clawgress.enforcement.yaml.YamlError;
 import io.clawgress.enforcement.yaml.YamlException;
 import io.clawgress.enforcement.yaml.YamlNodeReader;
@@ -21,13 +11,13 @@ import io.clawgress.tproxy.Transport;
 import io.clawgress.tproxy.dns.DnsSettings;
 import io.clawgress.tproxy.peek.PeekSettings;
 import org.yaml.snakeyaml.nodes.Node;
-import org.yaml.snakeyaml.nodes.ScalarNode;
-import org.yaml.snakeyaml.nodes.Tag;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
@@ -38,11 +28,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -69,19 +57,17 @@ public final class ConfigLoader {
     public static final int MAX_FILE_BYTES = YamlSource.MAX_FILE_BYTES;
 
     static final List<String> TOP_KEYS = List.of("listener", "connection_limit", "timeouts", "flow_log",
-            "peek", "dns", "static_policy");
+            "peek", "dns", "state_dir", "policy");
     static final List<String> PEEK_KEYS = List.of("max_bytes", "timeout", "server_first_ports");
     static final List<String> DNS_KEYS = List.of("servers", "query_timeout", "max_ttl");
     static final List<String> LISTENER_KEYS = List.of("address", "port", "transport", "backlog",
             "event_loop_threads");
     static final List<String> TIMEOUT_KEYS = List.of("upstream_connect", "idle");
     static final List<String> FLOW_LOG_KEYS = List.of("path", "queue_capacity");
-    static final List<String> STATIC_POLICY_KEYS = List.of("bindings", "rules");
-    static final List<String> BINDING_KEYS = List.of("subnet", "identity");
-    static final List<String> IDENTITY_KEYS = List.of("agent_id", "team_id", "project_id", "environment",
-            "trust_tier", "active");
-    static final List<String> RULE_KEYS = List.of("id", "action", "hosts", "destinations", "ports", "agents",
-            "dial");
+    static final List<String> POLICY_KEYS = List.of("trusted_keys", "bundle", "drop_dir", "bundle_url",
+            "bundle_url_ca", "bundle_url_interval", "generations", "max_bundle_size", "unsafe_unsigned_policy_dir");
+    /** The keys that deliver signed bundles; each needs trusted_keys to verify them. */
+    static final List<String> SIGNED_SOURCE_KEYS = List.of("bundle", "drop_dir", "bundle_url");
 
     // Ranges mirror the records' compact constructors (ConfigLoaderTest checks both ends against them), so errors
     // are worded in the file's vocabulary. Anything the records refuse beyond these is still reported, at the key.
@@ -94,18 +80,15 @@ public final class ConfigLoader {
     static final int MIN_QUEUE_CAPACITY = 16;
     static final int MAX_QUEUE_CAPACITY = 16_777_216;
     static final String DEFAULT_FLOW_LOG_PATH = "/var/log/clawgress/flows.jsonl";
+    static final Duration MIN_URL_INTERVAL = Duration.ofSeconds(5);
+    static final Duration MAX_URL_INTERVAL = Duration.ofHours(24);
+    static final int MIN_GENERATIONS = 1;
+    static final int MAX_GENERATIONS = 100;
+    static final int MIN_BUNDLE_BYTES = 1024;
+    static final int MAX_BUNDLE_BYTES = 1024 * 1024 * 1024;
 
-    /** Rule ids the decider reports for its built-in denials; a rule of that name would make decisions ambiguous. */
-    static final List<String> RESERVED_RULE_IDS = List.of(StaticPolicyDecider.DEFAULT_RULE,
-            StaticPolicyDecider.UNBOUND_RULE, StaticPolicyDecider.DISABLED_RULE, StaticPolicyDecider.SNI_MISSING_RULE,
-            "peek", "loop_guard", "connection_limit");
-    /** Ordered: error messages list the choices in this order. */
-    private static final Map<String, DialMode> HOST_DIAL_MODES = codes(
-            new DialMode[] {DialMode.RESOLVED, DialMode.ORIGINAL_IF_RESOLVED}, DialMode::code);
-
+    private static final String URL_EXPECTED = "an https:// URL such as https://policy.example.com/bundle.tar.gz";
     private static final Map<String, Transport> TRANSPORTS = codes(Transport.values(), Transport::code);
-    private static final Map<String, StaticRule.Action> ACTIONS = codes(StaticRule.Action.values(),
-            a -> a.name().toLowerCase(Locale.ROOT));
     private static final Pattern IPV4 = Pattern.compile(
             "((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])");
     private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
@@ -144,7 +127,8 @@ public final class ConfigLoader {
         try {
             source = Path.of(sourceName);
         } catch (InvalidPathException e) {
-            throw new IllegalArgumentException("sourceName: " + YamlNodeReader.quote(sourceName) + " (expected: a path)");
+            throw new IllegalArgumentException("sourceName: " + YamlNodeReader.quote(sourceName)
+                    + " (expected: a path)");
         }
         long bytes = utf8Length(yaml);
         if (bytes > MAX_FILE_BYTES) {
@@ -184,11 +168,11 @@ public final class ConfigLoader {
         }
         ProxySettings proxy = proxy(r, top);
         FlowLogSettings flowLog = flowLog(r, top);
-        StaticPolicy staticPolicy = staticPolicy(r, top);
+        PolicySettings policy = policy(r, top);
         if (r.errorCount() > 0) {
             throw exception(r);
         }
-        return new ClawgressConfig(source, proxy, flowLog, staticPolicy, sha256(text));
+        return new ClawgressConfig(source, proxy, flowLog, policy, sha256(text));
     }
 
     // ---- reading the file -------------------------------------------------------------------------------------
@@ -271,7 +255,8 @@ public final class ConfigLoader {
         if (items != null) {
             serverFirst = new LinkedHashSet<>();
             for (int i = 0; i < items.size(); i++) {
-                Integer port = r.integer(items.get(i), YamlNodeReader.index(f.pathOf("server_first_ports"), i), 1, 65535);
+                String path = YamlNodeReader.index(f.pathOf("server_first_ports"), i);
+                Integer port = r.integer(items.get(i), path, 1, 65535);
                 if (port != null) {
                     serverFirst.add(port);
                 }
@@ -398,262 +383,158 @@ public final class ConfigLoader {
         }
     }
 
-    private static StaticPolicy staticPolicy(YamlNodeReader r, Fields top) {
+    /** {@code state_dir} and the {@code policy} section: where the enforced policy comes from. */
+    private static PolicySettings policy(YamlNodeReader r, Fields top) {
         int before = r.errorCount();
-        Fields f = top.section("static_policy", STATIC_POLICY_KEYS);
-
-        List<SubnetBinding> bindings = new ArrayList<>();
-        Set<String> agents = new LinkedHashSet<>();
-        List<Node> bindingNodes = f.list("bindings", "a list of bindings, each {subnet: CIDR, identity: {...}}");
-        if (bindingNodes != null) {
-            Map<Cidr, Node> subnets = new HashMap<>();
-            for (int i = 0; i < bindingNodes.size(); i++) {
-                SubnetBinding b = binding(r, bindingNodes.get(i), YamlNodeReader.index(f.pathOf("bindings"), i), subnets,
-                        agents);
-                if (b != null) {
-                    bindings.add(b);
-                }
-            }
-        }
-        boolean bindingsValid = r.errorCount() == before;
-
-        List<StaticRule> rules = new ArrayList<>();
-        List<AgentRef> agentRefs = new ArrayList<>();
-        List<Node> ruleNodes = f.list("rules", "a list of rules, each {id, action, destinations, ...}");
-        if (ruleNodes != null) {
-            Map<String, Node> ids = new HashMap<>();
-            for (int i = 0; i < ruleNodes.size(); i++) {
-                StaticRule rule = rule(r, ruleNodes.get(i), YamlNodeReader.index(f.pathOf("rules"), i), ids, agentRefs);
-                if (rule != null) {
-                    rules.add(rule);
-                }
-            }
-        }
-        // A rule naming an agent no binding produces could never match: almost certainly a typo, and a silent one.
-        if (bindingsValid) {
-            for (AgentRef ref : agentRefs) {
-                if (!agents.contains(ref.agentId())) {
-                    r.invalid(ref.node(), ref.path(), "an agent_id bound in " + f.pathOf("bindings")
-                            + (agents.isEmpty() ? " (there are none)" : ": " + list(agents)));
-                }
-            }
-        }
+        Path stateDir = top.get("state_dir") == null ? PolicySettings.DEFAULT_STATE_DIR
+                : absolutePath(r, top, "state_dir", true, "/var/lib/clawgress");
+        Fields f = top.section("policy", POLICY_KEYS);
+        Path trustedKeys = absolutePath(r, f, "trusted_keys", false, "/etc/clawgress/trusted-keys.json");
+        Path bundle = absolutePath(r, f, "bundle", false, "/etc/clawgress/bundle.tar.gz");
+        Path dropDir = absolutePath(r, f, "drop_dir", true, "/var/lib/clawgress/drop");
+        URI bundleUrl = bundleUrl(r, f);
+        Path bundleUrlCa = absolutePath(r, f, "bundle_url_ca", false, "/etc/clawgress/bundle-ca.pem");
+        Duration interval = f.duration("bundle_url_interval", MIN_URL_INTERVAL, MAX_URL_INTERVAL,
+                PolicySettings.DEFAULT_URL_INTERVAL);
+        int generations = f.integer("generations", MIN_GENERATIONS, MAX_GENERATIONS,
+                PolicySettings.DEFAULT_GENERATIONS);
+        int maxBundleBytes = f.integer("max_bundle_size", MIN_BUNDLE_BYTES, MAX_BUNDLE_BYTES,
+                (int) PolicySettings.DEFAULT_MAX_BUNDLE_BYTES);
+        Path unsafeDir = absolutePath(r, f, "unsafe_unsigned_policy_dir", true, "/srv/clawgress/dev-policy");
+        checkPolicyCombination(r, f);
         if (r.errorCount() > before) {
             return null;
         }
         try {
-            return new StaticPolicy(bindings, rules);
+            return new PolicySettings(stateDir, trustedKeys, bundle, dropDir, bundleUrl, bundleUrlCa, interval,
+                    generations, maxBundleBytes, unsafeDir);
         } catch (IllegalArgumentException e) {
             report(r, e, f, Map.of(
-                    "bindings", new Target(f.at("bindings"), f.pathOf("bindings")),
-                    "rules", new Target(f.at("rules"), f.pathOf("rules"))));
+                    "trustedKeys", new Target(f.at("trusted_keys"), f.pathOf("trusted_keys")),
+                    "unsafeUnsignedPolicyDir", new Target(f.at("unsafe_unsigned_policy_dir"),
+                            f.pathOf("unsafe_unsigned_policy_dir")),
+                    "bundleUrl", new Target(f.at("bundle_url"), f.pathOf("bundle_url")),
+                    "bundleUrlCa", new Target(f.at("bundle_url_ca"), f.pathOf("bundle_url_ca")),
+                    "generations", new Target(f.at("generations"), f.pathOf("generations")),
+                    "maxBundleBytes", new Target(f.at("max_bundle_size"), f.pathOf("max_bundle_size"))));
             return null;
         }
     }
 
-    private static SubnetBinding binding(YamlNodeReader r, Node node, String path, Map<Cidr, Node> subnets,
-                                         Set<String> agents) {
-        int before = r.errorCount();
-        Fields b = r.fields(node, path, "a mapping with keys: " + String.join(", ", BINDING_KEYS), BINDING_KEYS);
-        if (b == null) {
-            return null;
-        }
-        Node subnetNode = b.required("subnet", "a CIDR such as 10.10.1.0/24");
-        Cidr subnet = subnetNode == null ? null : cidr(r, subnetNode, b.pathOf("subnet"));
-        if (subnet != null) {
-            Node first = subnets.putIfAbsent(subnet, subnetNode);
-            if (first != null) {
-                r.error(subnetNode, b.pathOf("subnet"), subnet + " bound twice (expected: each subnet once; first at"
-                        + " line " + (first.getStartMark().getLine() + 1) + ")");
+    /**
+     * The rules between policy keys, judged on which keys are present (not on whether their values are valid), so a
+     * wrong value is reported once, as wrong, and not again as missing.
+     */
+    private static void checkPolicyCombination(YamlNodeReader r, Fields f) {
+        List<String> signedSources = present(f, SIGNED_SOURCE_KEYS);
+        Node unsafe = f.get("unsafe_unsigned_policy_dir");
+        if (unsafe != null) {
+            // Mixing the two would leave it unclear which one decides; the unsafe one must be a deliberate choice.
+            List<String> signed = present(f, List.of("trusted_keys", "bundle", "drop_dir", "bundle_url"));
+            if (!signed.isEmpty()) {
+                r.error(unsafe, f.pathOf("unsafe_unsigned_policy_dir"), YamlNodeReader.describe(unsafe)
+                        + " together with " + String.join(", ", signed) + " (expected: either"
+                        + " unsafe_unsigned_policy_dir alone, for development, or trusted_keys with signed bundle"
+                        + " sources)");
             }
+        } else if (!signedSources.isEmpty() && f.get("trusted_keys") == null) {
+            // Without a key set no bundle could ever verify: fail at check-config, not at the first activation.
+            r.error(f.node(), f.pathOf("trusted_keys"), "missing (expected: the absolute path of the key set that"
+                    + " verifies bundles; required with " + String.join(", ", signedSources) + ")");
         }
-        Node identityNode = b.required("identity", "a mapping with at least agent_id");
-        if (identityNode == null) {
-            return null;
-        }
-        Fields id = r.fields(identityNode, b.pathOf("identity"), "a mapping with keys: "
-                + String.join(", ", IDENTITY_KEYS), IDENTITY_KEYS);
-        if (id == null) {
-            return null;
-        }
-        String idExpected = "an id: 1-128 characters of A-Z a-z 0-9 . _ : -";
-        Node agentNode = id.required("agent_id", "an agent id such as research-bot");
-        String agentId = agentNode == null ? null : r.string(agentNode, id.pathOf("agent_id"), idExpected);
-        if (agentId != null) {
-            agents.add(agentId);
-        }
-        String team = id.string("team_id", idExpected, null);
-        String project = id.string("project_id", idExpected, null);
-        String environment = id.string("environment", idExpected, null);
-        String tier = id.string("trust_tier", idExpected, null);
-        boolean active = id.bool("active", true);
-        if (r.errorCount() > before) {
-            return null;
-        }
-        try {
-            return new SubnetBinding(subnet, new Identity(agentId, team, project, environment, tier, AuthMethod.SUBNET,
-                    active));
-        } catch (IllegalArgumentException e) {
-            report(r, e, id, Map.of(
-                    "agentId", new Target(id.at("agent_id"), id.pathOf("agent_id")),
-                    "teamId", new Target(id.at("team_id"), id.pathOf("team_id")),
-                    "projectId", new Target(id.at("project_id"), id.pathOf("project_id")),
-                    "environment", new Target(id.at("environment"), id.pathOf("environment")),
-                    "trustTier", new Target(id.at("trust_tier"), id.pathOf("trust_tier"))));
-            return null;
+        Node ca = f.get("bundle_url_ca");
+        if (ca != null && f.get("bundle_url") == null) {
+            r.error(ca, f.pathOf("bundle_url_ca"), YamlNodeReader.describe(ca) + " without bundle_url (expected:"
+                    + " bundle_url_ca only together with the bundle_url whose server it verifies)");
         }
     }
 
-    private static StaticRule rule(YamlNodeReader r, Node node, String path, Map<String, Node> ids,
-                                   List<AgentRef> agentRefs) {
-        int before = r.errorCount();
-        Fields f = r.fields(node, path, "a mapping with keys: " + String.join(", ", RULE_KEYS), RULE_KEYS);
-        if (f == null) {
-            return null;
-        }
-        Node idNode = f.required("id", "a rule id such as allow-web");
-        String id = idNode == null ? null : r.string(idNode, f.pathOf("id"), "a rule id such as allow-web");
-        if (id != null) {
-            if (RESERVED_RULE_IDS.contains(id)) {
-                r.invalid(idNode, f.pathOf("id"), "another id; " + String.join(", ", RESERVED_RULE_IDS)
-                        + " name the built-in denials");
-            } else {
-                Node first = ids.putIfAbsent(id, idNode);
-                if (first != null) {
-                    r.invalid(idNode, f.pathOf("id"), "a unique rule id; first used at line "
-                            + (first.getStartMark().getLine() + 1));
-                }
-            }
-        }
-        Node actionNode = f.required("action", "allow or deny");
-        StaticRule.Action action = actionNode == null ? null : r.choice(actionNode, f.pathOf("action"), ACTIONS);
-
-        List<HostPattern> hosts = new ArrayList<>();
-        List<Node> hostItems = f.list("hosts", "a list of host names, e.g. [api.example.com, '*.example.com']");
-        if (hostItems != null && hostItems.isEmpty()) {
-            r.invalid(f.get("hosts"), f.pathOf("hosts"), "at least one host name; omit the key for an address rule");
-        } else if (hostItems != null) {
-            for (int i = 0; i < hostItems.size(); i++) {
-                String itemPath = YamlNodeReader.index(f.pathOf("hosts"), i);
-                String text = r.string(hostItems.get(i), itemPath, "a host name such as api.example.com");
-                if (text != null) {
-                    try {
-                        hosts.add(HostPattern.parse(text));
-                    } catch (IllegalArgumentException e) {
-                        r.error(hostItems.get(i), itemPath, e.getMessage());
-                    }
-                }
-            }
-        }
-        DialMode dial = hostItems == null ? DialMode.ORIGINAL : DialMode.RESOLVED;
-        if (f.get("dial") != null) {
-            if (hostItems == null) {
-                r.invalid(f.get("dial"), f.pathOf("dial"), "no dial key on an address rule (it dials the original"
-                        + " destination); dial applies to rules with hosts");
-            } else {
-                DialMode m = r.choice(f.get("dial"), f.pathOf("dial"), HOST_DIAL_MODES);
-                dial = m != null ? m : dial;
-            }
-        }
-
-        List<Cidr> destinations = new ArrayList<>();
-        Node destNode = hostItems == null ? f.required("destinations", "a list of CIDRs or IP addresses"
-                + " (or hosts: for a rule on names)") : f.get("destinations");
-        List<Node> destItems = f.list("destinations", "a list of CIDRs or IP addresses, e.g. [198.51.100.0/24]");
-        if (destItems != null && destItems.isEmpty()) {
-            r.invalid(destNode, f.pathOf("destinations"), "at least one CIDR or IP address");
-        } else if (destItems != null) {
-            for (int i = 0; i < destItems.size(); i++) {
-                Cidr c = cidr(r, destItems.get(i), YamlNodeReader.index(f.pathOf("destinations"), i));
-                if (c != null) {
-                    destinations.add(c);
-                }
-            }
-        }
-
-        PortSet ports = ports(r, f);
-
-        Set<String> agents = new LinkedHashSet<>();
-        List<Node> agentItems = f.list("agents", "a list of agent ids");
-        if (agentItems != null && agentItems.isEmpty()) {
-            // [] would read as "nobody" but mean "everybody": make the operator say which.
-            r.invalid(f.get("agents"), f.pathOf("agents"), "at least one agent id; omit the key to match every agent");
-        } else if (agentItems != null) {
-            for (int i = 0; i < agentItems.size(); i++) {
-                String itemPath = YamlNodeReader.index(f.pathOf("agents"), i);
-                String agent = r.string(agentItems.get(i), itemPath, "an agent id");
-                if (agent != null) {
-                    agents.add(agent);
-                    agentRefs.add(new AgentRef(agent, agentItems.get(i), itemPath));
-                }
-            }
-        }
-        if (r.errorCount() > before) {
-            return null;
-        }
-        try {
-            return new StaticRule(id, action, hosts, destinations, ports, agents, dial);
-        } catch (IllegalArgumentException e) {
-            report(r, e, f, Map.of(
-                    "id", new Target(f.at("id"), f.pathOf("id")),
-                    "destinations", new Target(f.at("destinations"), f.pathOf("destinations"))));
-            return null;
-        }
+    private static List<String> present(Fields f, List<String> keys) {
+        return keys.stream().filter(k -> f.get(k) != null).toList();
     }
 
-    /** Ports: integers, or strings {@code "low-high"}; absent means any port, {@code []} is refused. */
-    private static PortSet ports(YamlNodeReader r, Fields f) {
-        List<Node> items = f.list("ports", "a list of ports and ranges, e.g. [443, \"8000-8100\"]");
-        if (items == null) {
-            return PortSet.ANY;
-        }
-        if (items.isEmpty()) {
-            r.invalid(f.get("ports"), f.pathOf("ports"), "at least one port; omit the key to match any port");
+    /**
+     * An HTTPS URL: over plain http anyone on the path could read the policy, or hold back new bundles unnoticed
+     * (the signature protects their content, not their delivery). No credentials (they would end up in this file's
+     * copies and in logs) and no fragment (never sent to the server, so it can only be a mistake).
+     */
+    private static URI bundleUrl(YamlNodeReader r, Fields f) {
+        Node node = f.get("bundle_url");
+        if (node == null) {
             return null;
         }
-        String expected = "a port 1..65535, or a range 'low-high' such as '8000-8100'";
-        List<String> texts = new ArrayList<>();
-        for (int i = 0; i < items.size(); i++) {
-            Node item = items.get(i);
-            String itemPath = YamlNodeReader.index(f.pathOf("ports"), i);
-            if (item instanceof ScalarNode s && Tag.INT.equals(s.getTag())) {
-                Integer port = r.integer(item, itemPath, 1, 65535);
-                if (port != null) {
-                    texts.add(port.toString());
-                }
-            } else if (item instanceof ScalarNode s && Tag.STR.equals(s.getTag()) && s.getValue().contains("-")) {
-                try {
-                    PortSet.of(List.of(s.getValue()));
-                    texts.add(s.getValue());
-                } catch (IllegalArgumentException e) {
-                    r.error(item, itemPath, e.getMessage());
-                }
-            } else {
-                r.invalid(item, itemPath, expected);
-            }
-        }
-        if (texts.size() != items.size()) {
-            return null;
-        }
-        try {
-            return PortSet.of(texts);
-        } catch (IllegalArgumentException e) {
-            r.error(f.get("ports"), f.pathOf("ports"), e.getMessage());
-            return null;
-        }
-    }
-
-    private static Cidr cidr(YamlNodeReader r, Node node, String path) {
-        String text = r.string(node, path, "a CIDR such as 10.10.1.0/24, or an IP address");
+        String path = f.pathOf("bundle_url");
+        String text = r.string(node, path, URL_EXPECTED);
         if (text == null) {
             return null;
         }
-        try {
-            return Cidr.parse(text);
-        } catch (IllegalArgumentException e) {
-            r.error(node, path, e.getMessage());
+        if (hasUserInfo(text)) {
+            // Not echoed: the value holds a password more often than not.
+            r.error(node, path, "a URL with user information (expected: " + URL_EXPECTED
+                    + ", without user:password@)");
             return null;
         }
+        URI uri;
+        try {
+            uri = new URI(text);
+        } catch (URISyntaxException e) {
+            r.invalid(node, path, URL_EXPECTED);
+            return null;
+        }
+        if (uri.getScheme() != null && !uri.getScheme().equalsIgnoreCase("https")) {
+            r.invalid(node, path, "an https:// URL; plain http and other schemes are refused");
+        } else if (uri.getScheme() == null || uri.isOpaque() || uri.getHost() == null
+                || uri.getPort() == 0 || uri.getPort() > 65535) {
+            r.invalid(node, path, URL_EXPECTED);
+        } else if (uri.getRawFragment() != null) {
+            r.invalid(node, path, "an https:// URL without a #fragment");
+        } else {
+            return uri;
+        }
+        return null;
+    }
+
+    /** Whether the authority (between {@code scheme://} and the first {@code / ? #}) has a {@code user@} part. */
+    private static boolean hasUserInfo(String url) {
+        int colon = url.indexOf(':');
+        String rest = colon < 0 ? url : url.substring(colon + 1);
+        if (rest.startsWith("//")) {
+            rest = rest.substring(2);
+        }
+        int end = 0;
+        while (end < rest.length() && "/?#".indexOf(rest.charAt(end)) < 0) {
+            end++;
+        }
+        return rest.substring(0, end).indexOf('@') >= 0;
+    }
+
+    /**
+     * An absolute path, only checked for syntax: whether it exists is the daemon's business at start, so a config
+     * can be checked on a machine other than the gateway. {@code null} when absent, or after recording an error.
+     */
+    private static Path absolutePath(YamlNodeReader r, Fields f, String key, boolean directory, String example) {
+        Node node = f.get(key);
+        if (node == null) {
+            return null;
+        }
+        String expected = (directory ? "an absolute directory path" : "an absolute file path") + " such as "
+                + example;
+        String text = r.string(node, f.pathOf(key), expected);
+        if (text == null) {
+            return null;
+        }
+        boolean valid = directory ? isAbsoluteDirectory(text) : isAbsolutePath(text);
+        if (!valid) {
+            r.invalid(node, f.pathOf(key), expected);
+            return null;
+        }
+        return Path.of(text);
+    }
+
+    /** Like {@link #isAbsolutePath} but a trailing {@code /} is allowed; {@code /} itself is not a usable directory. */
+    private static boolean isAbsoluteDirectory(String path) {
+        String p = path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+        return !p.equals("/") && isAbsolutePath(p);
     }
 
     // ---- helpers ----------------------------------------------------------------------------------------------
@@ -661,14 +542,12 @@ public final class ConfigLoader {
     private record Target(Node node, String path) {
     }
 
-    private record AgentRef(String agentId, Node node, String path) {
-    }
-
     /**
      * Reports a record's own validation failure at the key it is about. The records name their Java field first
      * ({@code "backlog: 0 (expected: > 0)"}); unknown field names are reported at the enclosing section.
      */
-    private static void report(YamlNodeReader r, IllegalArgumentException e, Fields section, Map<String, Target> fields) {
+    private static void report(YamlNodeReader r, IllegalArgumentException e, Fields section,
+                               Map<String, Target> fields) {
         String message = e.getMessage() == null ? "invalid" : oneLine(e.getMessage());
         int colon = message.indexOf(": ");
         Target target = colon < 0 ? null : fields.get(message.substring(0, colon));
@@ -685,11 +564,6 @@ public final class ConfigLoader {
             m.put(code.apply(v), v);
         }
         return m;
-    }
-
-    private static String list(Set<String> names) {
-        List<String> shown = names.stream().limit(10).toList();
-        return String.join(", ", shown) + (names.size() > shown.size() ? ", ..." : "");
     }
 
     private static String tooLarge(long bytes) {

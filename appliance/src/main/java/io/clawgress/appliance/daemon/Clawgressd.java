@@ -5,7 +5,8 @@ import io.clawgress.appliance.Version;
 import io.clawgress.appliance.config.ClawgressConfig;
 import io.clawgress.enforcement.flowlog.JsonLinesFlowLog;
 import io.clawgress.enforcement.net.Addresses;
-import io.clawgress.enforcement.staticpolicy.StaticPolicyDecider;
+import io.clawgress.enforcement.activation.ActivePolicy;
+import io.clawgress.enforcement.policy.PolicyDecider;
 import io.clawgress.tproxy.TransparentProxy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,7 +17,8 @@ import java.time.Duration;
 
 /**
  * The running daemon: the only place that wires concrete classes together. Start order: flow log (records must
- * have somewhere to go), decider, listener; stop order is the reverse, so every flow's record is written.
+ * have somewhere to go), policy (last-known-good from the store, or deny-all), listener, bundle sources; stop order
+ * is the reverse, so every flow's record is written.
  */
 public final class Clawgressd implements AutoCloseable {
 
@@ -25,41 +27,82 @@ public final class Clawgressd implements AutoCloseable {
     private static final Duration STOP_GRACE = Duration.ofSeconds(5);
 
     private final JsonLinesFlowLog flowLog;
+    private final PolicyService policy;
     private final TransparentProxy proxy;
 
-    private Clawgressd(JsonLinesFlowLog flowLog, TransparentProxy proxy) {
+    private Clawgressd(JsonLinesFlowLog flowLog, PolicyService policy, TransparentProxy proxy) {
         this.flowLog = flowLog;
+        this.policy = policy;
         this.proxy = proxy;
     }
 
     /**
      * Starts everything or nothing.
      *
-     * @param policyRevision names the static policy in every decision
      * @throws StartException with an operator-readable reason
      */
-    public static Clawgressd start(ClawgressConfig config, String policyRevision) throws StartException {
+    public static Clawgressd start(ClawgressConfig config) throws StartException {
+        Clock clock = Clock.systemUTC();
         JsonLinesFlowLog flowLog;
         try {
-            flowLog = JsonLinesFlowLog.open(config.flowLog(), Clock.systemUTC());
+            flowLog = JsonLinesFlowLog.open(config.flowLog(), clock);
         } catch (IOException e) {
             throw new StartException(e.getMessage(), e);
         }
-        FlowDecider decider = new StaticPolicyDecider(config.staticPolicy(), policyRevision);
-        if (config.staticPolicy().bindings().isEmpty() || config.staticPolicy().rules().isEmpty()) {
-            log.warn("static_policy has no bindings or no rules: every connection will be denied");
+        PolicyService policy;
+        try {
+            policy = PolicyService.start(config.policy(), clock);
+        } catch (StartException e) {
+            flowLog.close();
+            throw e;
         }
         TransparentProxy proxy;
         try {
-            proxy = TransparentProxy.start(config.proxy(), decider, flowLog);
+            proxy = TransparentProxy.start(config.proxy(), new PolicyDecider(policy.snapshots()), flowLog);
         } catch (TransparentProxy.ListenerException e) {
+            policy.close();
             flowLog.close();
             throw new StartException(e.getMessage(), e);
         }
+        try {
+            policy.startSources(active -> revokeDenied(proxy, active));
+        } catch (StartException e) {
+            proxy.stop(STOP_GRACE);
+            policy.close();
+            flowLog.close();
+            throw e;
+        }
+        ActivePolicy active = policy.active();
         log.info("{}: version {}, listening on {} ({}), policy {}, flow log {}", READY_MESSAGE, Version.get(),
-                Addresses.hostPort(config.proxy().listen()), proxy.transport().code(), policyRevision,
+                Addresses.hostPort(config.proxy().listen()), proxy.transport().code(), describe(active),
                 config.flowLog().path());
-        return new Clawgressd(flowLog, proxy);
+        return new Clawgressd(flowLog, policy, proxy);
+    }
+
+    /** After a swap (activation thread): open flows the new policy denies are reset as {@code policy_revoked}. */
+    private static void revokeDenied(TransparentProxy proxy, ActivePolicy active) {
+        long start = System.nanoTime();
+        proxy.reevaluateOpenFlows().whenComplete((revoked, error) -> {
+            if (error != null) {
+                log.error("re-evaluating open flows against revision {} failed", active.revision(), error);
+            } else {
+                log.info("policy revision {}: {} open flow(s) revoked, re-evaluated in {} ms", active.revision(),
+                        revoked, (System.nanoTime() - start) / 1_000_000);
+            }
+        });
+    }
+
+    private static String describe(ActivePolicy p) {
+        if (p.signed()) {
+            return "revision " + p.revision() + " (kid " + p.kid() + ", from " + p.source() + ")";
+        }
+        return p.source().startsWith("unsafe_unsigned:") ? "UNSIGNED " + p.source()
+                : "none: denying everything until a valid signed bundle is activated";
+    }
+
+    /** The policy in force now. */
+    public ActivePolicy activePolicy() {
+        return policy.active();
     }
 
     public TransparentProxy proxy() {
@@ -70,6 +113,7 @@ public final class Clawgressd implements AutoCloseable {
     @Override
     public void close() {
         log.info("clawgressd stopping: {} open connection(s)", proxy.openConnections());
+        policy.close();
         proxy.stop(STOP_GRACE);
         flowLog.close(STOP_GRACE.toMillis());
         if (flowLog.dropped() > 0) {

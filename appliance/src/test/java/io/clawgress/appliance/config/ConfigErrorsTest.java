@@ -142,7 +142,7 @@ class ConfigErrorsTest {
                 // ---- keys
                 broken("unknown top-level key with suggestion", "timeout: 5s\n",
                         "cfg.yaml:1:1: unknown key 'timeout' (expected one of: listener, connection_limit, timeouts,"
-                                + " flow_log, peek, dns, static_policy; did you mean 'timeouts'?)"),
+                                + " flow_log, peek, dns, state_dir, policy; did you mean 'timeouts'?)"),
                 broken("unknown nested key", "listener:\n  port: 15001\n  timeout: 5s\n",
                         "cfg.yaml:3:3: listener: unknown key 'timeout' (expected one of: address, port, transport,"
                                 + " backlog, event_loop_threads)"),
@@ -151,7 +151,8 @@ class ConfigErrorsTest {
                                 + " backlog, event_loop_threads; did you mean 'port'?)"),
                 broken("dashed key", "connection-limit: 5\n",
                         "cfg.yaml:1:1: unknown key 'connection-limit' (expected one of: listener, connection_limit,"
-                                + " timeouts, flow_log, peek, dns, static_policy; did you mean 'connection_limit'?)"),
+                                + " timeouts, flow_log, peek, dns, state_dir, policy; did you mean"
+                                + " 'connection_limit'?)"),
                 broken("duplicate key", """
                         listener:
                           port: 15001
@@ -164,139 +165,15 @@ class ConfigErrorsTest {
                         "cfg.yaml:2:3: listener: merge key '<<' is not supported (expected: the keys written out)"),
                 broken("list as a key", "? [a, b]\n: 1\n",
                         "cfg.yaml:1:3: a list as a key (expected one of: listener, connection_limit, timeouts,"
-                                + " flow_log, peek, dns, static_policy)"),
+                                + " flow_log, peek, dns, state_dir, policy)"),
                 broken("top level is a list", "- listener\n",
                         "cfg.yaml:1:1: a list (expected: a mapping with any of: listener, connection_limit, timeouts,"
-                                + " flow_log, peek, dns, static_policy)"),
+                                + " flow_log, peek, dns, state_dir, policy)"),
                 broken("top level is a scalar", "hello\n",
                         "cfg.yaml:1:1: 'hello' (expected: a mapping with any of: listener, connection_limit,"
-                                + " timeouts, flow_log, peek, dns, static_policy)"),
+                                + " timeouts, flow_log, peek, dns, state_dir, policy)"),
 
-                // ---- bindings
-                broken("binding subnet host bits", """
-                        static_policy:
-                          bindings:
-                            - subnet: 10.10.1.1/24
-                              identity: {agent_id: a1}
-                        """, "cfg.yaml:3:15: static_policy.bindings[0].subnet: '10.10.1.1/24' has host bits set"
-                                + " (expected: 10.10.1.0/24)"),
-                broken("binding subnet not a CIDR", """
-                        static_policy:
-                          bindings:
-                            - subnet: lab-net
-                              identity: {agent_id: a1}
-                        """, "cfg.yaml:3:15: static_policy.bindings[0].subnet: 'lab-net' (expected: an IPv4 or IPv6"
-                                + " address or CIDR)"),
-                broken("binding prefix too long", """
-                        static_policy:
-                          bindings:
-                            - subnet: 10.10.1.0/33
-                              identity: {agent_id: a1}
-                        """, "cfg.yaml:3:15: static_policy.bindings[0].subnet: '10.10.1.0/33' (expected: prefix"
-                                + " length 0..32)"),
-                broken("binding subnet twice", """
-                        static_policy:
-                          bindings:
-                            - subnet: 10.10.1.0/24
-                              identity: {agent_id: a1}
-                            - subnet: 10.10.1.0/24
-                              identity: {agent_id: a2}
-                        """, "cfg.yaml:5:15: static_policy.bindings[1].subnet: 10.10.1.0/24 bound twice (expected:"
-                                + " each subnet once; first at line 3)"),
-                broken("binding without identity", """
-                        static_policy:
-                          bindings:
-                            - subnet: 10.10.1.0/24
-                        """, "cfg.yaml:3:7: static_policy.bindings[0].identity: missing (expected: a mapping with"
-                                + " at least agent_id)"),
-                broken("identity without agent_id", """
-                        static_policy:
-                          bindings:
-                            - subnet: 10.10.1.0/24
-                              identity: {team_id: research}
-                        """, "cfg.yaml:4:17: static_policy.bindings[0].identity.agent_id: missing (expected: an agent"
-                                + " id such as research-bot)"),
-                broken("identity with auth", """
-                        static_policy:
-                          bindings:
-                            - subnet: 10.10.1.0/24
-                              identity: {agent_id: a1, auth: mtls}
-                        """, "cfg.yaml:4:32: static_policy.bindings[0].identity: unknown key 'auth' (expected one of:"
-                                + " agent_id, team_id, project_id, environment, trust_tier, active)"),
-                broken("identity active yes", """
-                        static_policy:
-                          bindings:
-                            - subnet: 10.10.1.0/24
-                              identity: {agent_id: a1, active: yes}
-                        """, "cfg.yaml:4:40: static_policy.bindings[0].identity.active: yes (expected: true or"
-                                + " false)"),
-                broken("identity active quoted", """
-                        static_policy:
-                          bindings:
-                            - subnet: 10.10.1.0/24
-                              identity: {agent_id: a1, active: "false"}
-                        """, "cfg.yaml:4:40: static_policy.bindings[0].identity.active: 'false' (expected: true or"
-                                + " false)"),
-                broken("identity bad team id", """
-                        static_policy:
-                          bindings:
-                            - subnet: 10.10.1.0/24
-                              identity: {agent_id: a1, team_id: "re search"}
-                        """, "cfg.yaml:4:41: static_policy.bindings[0].identity.team_id: 're search' (expected: 1-128"
-                                + " characters of A-Z a-z 0-9 . _ : -, starting with a letter or digit)"),
-                broken("binding is a scalar", """
-                        static_policy:
-                          bindings:
-                            - 10.10.1.0/24
-                        """, "cfg.yaml:3:7: static_policy.bindings[0]: '10.10.1.0/24' (expected: a mapping with"
-                                + " keys: subnet, identity)"),
-                broken("bindings is a mapping", """
-                        static_policy:
-                          bindings: {subnet: 10.10.1.0/24}
-                        """, "cfg.yaml:2:13: static_policy.bindings: a mapping (expected: a list of bindings, each"
-                                + " {subnet: CIDR, identity: {...}})"),
-
-                // ---- rules
-                broken("rule duplicate ids", """
-                        static_policy:
-                          rules:
-                            - {id: web, action: allow, destinations: [198.51.100.0/24]}
-                            - {id: web, action: deny, destinations: [203.0.113.0/24]}
-                        """, "cfg.yaml:4:12: static_policy.rules[1].id: 'web' (expected: a unique rule id; first"
-                                + " used at line 3)"),
-                broken("rule id reserved", """
-                        static_policy:
-                          rules:
-                            - {id: default, action: allow, destinations: [0.0.0.0/0]}
-                        """, "cfg.yaml:3:12: static_policy.rules[0].id: 'default' (expected: another id; default,"
-                                + " unbound_source, agent_disabled, sni_missing, peek, loop_guard, connection_limit"
-                                + " name the built-in denials)"),
-                broken("rule id reserved for unbound sources", """
-                        static_policy:
-                          rules:
-                            - {id: unbound_source, action: allow, destinations: [0.0.0.0/0]}
-                        """, "cfg.yaml:3:12: static_policy.rules[0].id: 'unbound_source' (expected: another id;"
-                                + " default, unbound_source, agent_disabled, sni_missing, peek, loop_guard,"
-                                + " connection_limit name the built-in denials)"),
-                broken("bare wildcard host", """
-                        static_policy:
-                          rules:
-                            - {id: all, action: allow, hosts: ["*"]}
-                        """, "cfg.yaml:3:40: static_policy.rules[0].hosts[0]: '*' (expected: a host name, or *.domain"
-                                + " for its subdomains; never a bare *)"),
-                broken("dial on an address rule", """
-                        static_policy:
-                          rules:
-                            - {id: web, action: allow, destinations: [198.51.100.0/24], dial: resolved}
-                        """, "cfg.yaml:3:71: static_policy.rules[0].dial: 'resolved' (expected: no dial key on an"
-                                + " address rule (it dials the original destination); dial applies to rules with"
-                                + " hosts)"),
-                broken("unknown dial mode", """
-                        static_policy:
-                          rules:
-                            - {id: web, action: allow, hosts: [a.example], dial: anywhere}
-                        """, "cfg.yaml:3:58: static_policy.rules[0].dial: 'anywhere' (expected: one of:"
-                                + " resolved, original_if_resolved)"),
+                // ---- peek and dns
                 broken("peek limit too large", """
                         peek: {max_bytes: 70000}
                         """, "cfg.yaml:1:19: peek.max_bytes: 70000 (expected: an integer 1024..65536)"),
@@ -304,114 +181,272 @@ class ConfigErrorsTest {
                         dns: {servers: [resolver.example]}
                         """, "cfg.yaml:1:17: dns.servers[0]: 'resolver.example' (expected: an IP address literal,"
                                 + " optionally with :port (IPv6 with port as [2001:db8::53]:53), never a host name)"),
-                broken("rule id bad characters", """
-                        static_policy:
-                          rules:
-                            - {id: "allow web", action: allow, destinations: [198.51.100.0/24]}
-                        """, "cfg.yaml:3:12: static_policy.rules[0].id: 'allow web' (expected: 1-64 of A-Z a-z 0-9 ."
-                                + " _ -)"),
-                broken("rule missing everything", """
-                        static_policy:
-                          rules:
-                            - {}
+                // ---- state_dir
+                broken("state dir relative", "state_dir: var/lib/clawgress\n",
+                        "cfg.yaml:1:12: state_dir: 'var/lib/clawgress' (expected: an absolute directory path such as"
+                                + " /var/lib/clawgress)"),
+                broken("state dir root", "state_dir: /\n",
+                        "cfg.yaml:1:12: state_dir: '/' (expected: an absolute directory path such as"
+                                + " /var/lib/clawgress)"),
+                broken("state dir empty", "state_dir:\n",
+                        "cfg.yaml:1:11: state_dir: an empty value (expected: an absolute directory path such as"
+                                + " /var/lib/clawgress)"),
+                broken("state dir home", "state_dir: ~/clawgress\n",
+                        "cfg.yaml:1:12: state_dir: '~/clawgress' (expected: an absolute directory path such as"
+                                + " /var/lib/clawgress)"),
+                broken("state dir boolean", "state_dir: yes\n",
+                        "cfg.yaml:1:12: state_dir: yes (expected: an absolute directory path such as"
+                                + " /var/lib/clawgress)"),
+                broken("state dir list", "state_dir: [/var/lib/clawgress]\n",
+                        "cfg.yaml:1:12: state_dir: a list (expected: an absolute directory path such as"
+                                + " /var/lib/clawgress)"),
+                broken("state dir control character", "state_dir: \"/var/lib/claw\\tgress\"\n",
+                        "cfg.yaml:1:12: state_dir: '/var/lib/claw\\tgress' (expected: an absolute directory path"
+                                + " such as /var/lib/clawgress)"),
+
+                // ---- policy: the section
+                broken("policy empty", "policy:\n",
+                        "cfg.yaml:1:8: policy: an empty value (expected: a mapping with keys: trusted_keys, bundle,"
+                                + " drop_dir, bundle_url, bundle_url_ca, bundle_url_interval, generations,"
+                                + " max_bundle_size, unsafe_unsigned_policy_dir)"),
+                broken("policy a path", "policy: /etc/clawgress/bundle.tar.gz\n",
+                        "cfg.yaml:1:9: policy: '/etc/clawgress/bundle.tar.gz' (expected: a mapping with keys:"
+                                + " trusted_keys, bundle, drop_dir, bundle_url, bundle_url_ca, bundle_url_interval,"
+                                + " generations, max_bundle_size, unsafe_unsigned_policy_dir)"),
+                broken("policy misspelt key", "policy:\n  trusted_key: /etc/clawgress/trusted-keys.json\n",
+                        "cfg.yaml:2:3: policy: unknown key 'trusted_key' (expected one of: trusted_keys, bundle,"
+                                + " drop_dir, bundle_url, bundle_url_ca, bundle_url_interval, generations,"
+                                + " max_bundle_size, unsafe_unsigned_policy_dir; did you mean 'trusted_keys'?)"),
+                broken("policy dashed key", "policy:\n  drop-dir: /var/lib/clawgress/drop\n",
+                        "cfg.yaml:2:3: policy: unknown key 'drop-dir' (expected one of: trusted_keys, bundle,"
+                                + " drop_dir, bundle_url, bundle_url_ca, bundle_url_interval, generations,"
+                                + " max_bundle_size, unsafe_unsigned_policy_dir; did you mean 'drop_dir'?)"),
+                broken("the old static_policy section", "static_policy: {}\n",
+                        "cfg.yaml:1:1: unknown key 'static_policy' (expected one of: listener, connection_limit,"
+                                + " timeouts, flow_log, peek, dns, state_dir, policy)"),
+
+                // ---- policy: paths
+                broken("trusted keys relative", "policy:\n  trusted_keys: trusted-keys.json\n",
+                        "cfg.yaml:2:17: policy.trusted_keys: 'trusted-keys.json' (expected: an absolute file path"
+                                + " such as /etc/clawgress/trusted-keys.json)"),
+                broken("trusted keys a directory", "policy:\n  trusted_keys: /etc/clawgress/\n",
+                        "cfg.yaml:2:17: policy.trusted_keys: '/etc/clawgress/' (expected: an absolute file path"
+                                + " such as /etc/clawgress/trusted-keys.json)"),
+                broken("trusted keys a number", "policy:\n  trusted_keys: 42\n",
+                        "cfg.yaml:2:17: policy.trusted_keys: 42 (expected: an absolute file path such as"
+                                + " /etc/clawgress/trusted-keys.json)"),
+                broken("bundle relative", """
+                        policy:
+                          trusted_keys: /etc/clawgress/trusted-keys.json
+                          bundle: ./bundle.tar.gz
+                        """, "cfg.yaml:3:11: policy.bundle: './bundle.tar.gz' (expected: an absolute file path such as"
+                                + " /etc/clawgress/bundle.tar.gz)"),
+                broken("bundle null", """
+                        policy:
+                          trusted_keys: /etc/clawgress/trusted-keys.json
+                          bundle: null
+                        """, "cfg.yaml:3:11: policy.bundle: null (expected: an absolute file path such as"
+                                + " /etc/clawgress/bundle.tar.gz)"),
+                broken("drop dir relative", """
+                        policy:
+                          trusted_keys: /etc/clawgress/trusted-keys.json
+                          drop_dir: drop
+                        """, "cfg.yaml:3:13: policy.drop_dir: 'drop' (expected: an absolute directory path such as"
+                                + " /var/lib/clawgress/drop)"),
+                broken("drop dir root", """
+                        policy:
+                          trusted_keys: /etc/clawgress/trusted-keys.json
+                          drop_dir: //
+                        """, "cfg.yaml:3:13: policy.drop_dir: '//' (expected: an absolute directory path such as"
+                                + " /var/lib/clawgress/drop)"),
+                broken("bundle url CA relative", """
+                        policy:
+                          trusted_keys: /etc/clawgress/trusted-keys.json
+                          bundle_url: https://policy.example.com/bundle.tar.gz
+                          bundle_url_ca: ca.pem
+                        """, "cfg.yaml:4:18: policy.bundle_url_ca: 'ca.pem' (expected: an absolute file path such as"
+                                + " /etc/clawgress/bundle-ca.pem)"),
+                broken("unsafe dir relative", "policy:\n  unsafe_unsigned_policy_dir: policies\n",
+                        "cfg.yaml:2:31: policy.unsafe_unsigned_policy_dir: 'policies' (expected: an absolute"
+                                + " directory path such as /srv/clawgress/dev-policy)"),
+
+                // ---- policy: bundle_url
+                url("bundle url http", "http://policy.example.com/bundle.tar.gz",
+                        "'http://policy.example.com/bundle.tar.gz' (expected: an https:// URL; plain http and other"
+                                + " schemes are refused)"),
+                url("bundle url ftp", "ftp://policy.example.com/bundle.tar.gz",
+                        "'ftp://policy.example.com/bundle.tar.gz' (expected: an https:// URL; plain http and other"
+                                + " schemes are refused)"),
+                url("bundle url file", "file:///etc/clawgress/bundle.tar.gz",
+                        "'file:///etc/clawgress/bundle.tar.gz' (expected: an https:// URL; plain http and other"
+                                + " schemes are refused)"),
+                url("bundle url without scheme", "policy.example.com/bundle.tar.gz",
+                        "'policy.example.com/bundle.tar.gz' (expected: an https:// URL such as"
+                                + " https://policy.example.com/bundle.tar.gz)"),
+                url("bundle url without host", "https:///bundle.tar.gz",
+                        "'https:///bundle.tar.gz' (expected: an https:// URL such as"
+                                + " https://policy.example.com/bundle.tar.gz)"),
+                url("bundle url opaque", "https:policy.example.com",
+                        "'https:policy.example.com' (expected: an https:// URL such as"
+                                + " https://policy.example.com/bundle.tar.gz)"),
+                url("bundle url host not a DNS name", "https://policy_server.example/bundle.tar.gz",
+                        "'https://policy_server.example/bundle.tar.gz' (expected: an https:// URL such as"
+                                + " https://policy.example.com/bundle.tar.gz)"),
+                url("bundle url with a space", "https://policy.example.com/my bundle.tar.gz",
+                        "'https://policy.example.com/my bundle.tar.gz' (expected: an https:// URL such as"
+                                + " https://policy.example.com/bundle.tar.gz)"),
+                url("bundle url port zero", "https://policy.example.com:0/bundle.tar.gz",
+                        "'https://policy.example.com:0/bundle.tar.gz' (expected: an https:// URL such as"
+                                + " https://policy.example.com/bundle.tar.gz)"),
+                url("bundle url port too large", "https://policy.example.com:65536/bundle.tar.gz",
+                        "'https://policy.example.com:65536/bundle.tar.gz' (expected: an https:// URL such as"
+                                + " https://policy.example.com/bundle.tar.gz)"),
+                url("bundle url with a fragment", "https://policy.example.com/bundle.tar.gz#latest",
+                        "'https://policy.example.com/bundle.tar.gz#latest' (expected: an https:// URL without a"
+                                + " #fragment)"),
+                url("bundle url with an empty fragment", "https://policy.example.com/bundle.tar.gz#",
+                        "'https://policy.example.com/bundle.tar.gz#' (expected: an https:// URL without a"
+                                + " #fragment)"),
+                // The value is not echoed: it holds a password.
+                url("bundle url with user and password", "https://gw:s3cret@policy.example.com/bundle.tar.gz",
+                        "a URL with user information (expected: an https:// URL such as"
+                                + " https://policy.example.com/bundle.tar.gz, without user:password@)"),
+                url("bundle url with user", "https://gw@policy.example.com/bundle.tar.gz",
+                        "a URL with user information (expected: an https:// URL such as"
+                                + " https://policy.example.com/bundle.tar.gz, without user:password@)"),
+                url("bundle url with user and a bad host", "https://gw:s3cret@policy_server/bundle.tar.gz",
+                        "a URL with user information (expected: an https:// URL such as"
+                                + " https://policy.example.com/bundle.tar.gz, without user:password@)"),
+                broken("bundle url a list", """
+                        policy:
+                          trusted_keys: /etc/clawgress/trusted-keys.json
+                          bundle_url: [https://policy.example.com/bundle.tar.gz]
+                        """, "cfg.yaml:3:15: policy.bundle_url: a list (expected: an https:// URL such as"
+                                + " https://policy.example.com/bundle.tar.gz)"),
+
+                // ---- policy: numbers
+                broken("bundle url interval too short", "policy: {bundle_url_interval: 4s}\n",
+                        "cfg.yaml:1:31: policy.bundle_url_interval: '4s' (expected: a duration 5s..24h: an integer"
+                                + " and a unit ms, s, m or h, e.g. 250ms, 5s, 2m)"),
+                broken("bundle url interval too long", "policy: {bundle_url_interval: 25h}\n",
+                        "cfg.yaml:1:31: policy.bundle_url_interval: '25h' (expected: a duration 5s..24h: an integer"
+                                + " and a unit ms, s, m or h, e.g. 250ms, 5s, 2m)"),
+                broken("bundle url interval bare number", "policy: {bundle_url_interval: 60}\n",
+                        "cfg.yaml:1:31: policy.bundle_url_interval: 60 (expected: a duration 5s..24h: an integer"
+                                + " and a unit ms, s, m or h, e.g. 250ms, 5s, 2m)"),
+                broken("bundle url interval in days", "policy: {bundle_url_interval: 1d}\n",
+                        "cfg.yaml:1:31: policy.bundle_url_interval: '1d' (expected: a duration 5s..24h: an integer"
+                                + " and a unit ms, s, m or h, e.g. 250ms, 5s, 2m)"),
+                broken("generations zero", "policy: {generations: 0}\n",
+                        "cfg.yaml:1:23: policy.generations: 0 (expected: an integer 1..100)"),
+                broken("generations too many", "policy: {generations: 101}\n",
+                        "cfg.yaml:1:23: policy.generations: 101 (expected: an integer 1..100)"),
+                broken("generations quoted", "policy: {generations: \"5\"}\n",
+                        "cfg.yaml:1:23: policy.generations: '5' (expected: an integer 1..100, without quotes)"),
+                broken("max bundle size too small", "policy: {max_bundle_size: 1023}\n",
+                        "cfg.yaml:1:27: policy.max_bundle_size: 1023 (expected: an integer 1024..1073741824)"),
+                broken("max bundle size too large", "policy: {max_bundle_size: 1073741825}\n",
+                        "cfg.yaml:1:27: policy.max_bundle_size: 1073741825 (expected: an integer"
+                                + " 1024..1073741824)"),
+                broken("max bundle size with a unit", "policy: {max_bundle_size: 32MiB}\n",
+                        "cfg.yaml:1:27: policy.max_bundle_size: '32MiB' (expected: an integer 1024..1073741824)"),
+                broken("max bundle size with underscores", "policy: {max_bundle_size: 33_554_432}\n",
+                        "cfg.yaml:1:27: policy.max_bundle_size: 33_554_432 (expected: a decimal integer"
+                                + " 1024..1073741824)"),
+
+                // ---- policy: keys that need or exclude each other
+                broken("bundle without trusted keys", """
+                        policy:
+                          bundle: /etc/clawgress/bundle.tar.gz
+                        """, "cfg.yaml:2:3: policy.trusted_keys: missing (expected: the absolute path of the key set"
+                                + " that verifies bundles; required with bundle)"),
+                broken("drop dir without trusted keys", "policy: {drop_dir: /var/lib/clawgress/drop}\n",
+                        "cfg.yaml:1:9: policy.trusted_keys: missing (expected: the absolute path of the key set"
+                                + " that verifies bundles; required with drop_dir)"),
+                broken("bundle url without trusted keys", """
+                        state_dir: /var/lib/clawgress
+                        policy:
+                          bundle_url: https://policy.example.com/bundle.tar.gz
+                        """, "cfg.yaml:3:3: policy.trusted_keys: missing (expected: the absolute path of the key set"
+                                + " that verifies bundles; required with bundle_url)"),
+                broken("every source without trusted keys", """
+                        policy:
+                          bundle_url: https://policy.example.com/bundle.tar.gz
+                          drop_dir: /var/lib/clawgress/drop
+                          bundle: /etc/clawgress/bundle.tar.gz
+                        """, "cfg.yaml:2:3: policy.trusted_keys: missing (expected: the absolute path of the key set"
+                                + " that verifies bundles; required with bundle, drop_dir, bundle_url)"),
+                broken("a wrong source without trusted keys: both reported", """
+                        policy:
+                          bundle: bundle.tar.gz
                         """,
-                        "cfg.yaml:3:7: static_policy.rules[0].id: missing (expected: a rule id such as allow-web)",
-                        "cfg.yaml:3:7: static_policy.rules[0].action: missing (expected: allow or deny)",
-                        "cfg.yaml:3:7: static_policy.rules[0].destinations: missing (expected: a list of CIDRs or IP"
-                                + " addresses (or hosts: for a rule on names))"),
-                broken("rule action unknown", """
-                        static_policy:
-                          rules:
-                            - {id: web, action: permit, destinations: [198.51.100.0/24]}
-                        """, "cfg.yaml:3:25: static_policy.rules[0].action: 'permit' (expected: one of: allow, deny)"),
-                broken("rule no destinations", """
-                        static_policy:
-                          rules:
-                            - {id: web, action: allow, destinations: []}
-                        """, "cfg.yaml:3:46: static_policy.rules[0].destinations: [] (expected: at least one CIDR"
-                                + " or IP address)"),
-                broken("rule destinations scalar", """
-                        static_policy:
-                          rules:
-                            - {id: web, action: allow, destinations: 198.51.100.0/24}
-                        """, "cfg.yaml:3:46: static_policy.rules[0].destinations: '198.51.100.0/24' (expected: a list"
-                                + " of CIDRs or IP addresses, e.g. [198.51.100.0/24])"),
-                broken("rule destination host bits", """
-                        static_policy:
-                          rules:
-                            - id: web
-                              action: allow
-                              destinations:
-                                - 198.51.100.0/24
-                                - 203.0.113.7/24
-                        """, "cfg.yaml:7:11: static_policy.rules[0].destinations[1]: '203.0.113.7/24' has host bits"
-                                + " set (expected: 203.0.113.0/24)"),
-                broken("rule destination host name", """
-                        static_policy:
-                          rules:
-                            - {id: web, action: allow, destinations: [example.com]}
-                        """, "cfg.yaml:3:47: static_policy.rules[0].destinations[0]: 'example.com' (expected: an IPv4"
-                                + " or IPv6 address or CIDR)"),
-                broken("rule ports bad items", """
-                        static_policy:
-                          rules:
-                            - id: web
-                              action: allow
-                              destinations: [198.51.100.0/24]
-                              ports: [0, 65536, "9000-8000", "443", 1.5, "80-x", [1]]
-                        """,
-                        "cfg.yaml:6:15: static_policy.rules[0].ports[0]: 0 (expected: an integer 1..65535)",
-                        "cfg.yaml:6:18: static_policy.rules[0].ports[1]: 65536 (expected: an integer 1..65535)",
-                        "cfg.yaml:6:25: static_policy.rules[0].ports[2]: '9000-8000' (expected: low-high with low"
-                                + " <= high)",
-                        "cfg.yaml:6:38: static_policy.rules[0].ports[3]: '443' (expected: a port 1..65535, or a range"
-                                + " 'low-high' such as '8000-8100')",
-                        "cfg.yaml:6:45: static_policy.rules[0].ports[4]: 1.5 (expected: a port 1..65535, or a range"
-                                + " 'low-high' such as '8000-8100')",
-                        "cfg.yaml:6:50: static_policy.rules[0].ports[5]: '80-x' (expected: a port 1..65535 or a range"
-                                + " low-high)",
-                        "cfg.yaml:6:58: static_policy.rules[0].ports[6]: a list (expected: a port 1..65535, or a range"
-                                + " 'low-high' such as '8000-8100')"),
-                broken("rule ports empty", """
-                        static_policy:
-                          rules:
-                            - {id: web, action: allow, destinations: [198.51.100.0/24], ports: []}
-                        """, "cfg.yaml:3:72: static_policy.rules[0].ports: [] (expected: at least one port; omit"
-                                + " the key to match any port)"),
-                broken("rule agents empty", """
-                        static_policy:
-                          bindings:
-                            - {subnet: 10.10.1.0/24, identity: {agent_id: a1}}
-                          rules:
-                            - {id: web, action: allow, destinations: [198.51.100.0/24], agents: []}
-                        """, "cfg.yaml:5:73: static_policy.rules[0].agents: [] (expected: at least one agent id;"
-                                + " omit the key to match every agent)"),
-                broken("rule agent not bound", """
-                        static_policy:
-                          bindings:
-                            - {subnet: 10.10.1.0/24, identity: {agent_id: research-bot}}
-                          rules:
-                            - {id: web, action: allow, destinations: [198.51.100.0/24], agents: [reserch-bot]}
-                        """, "cfg.yaml:5:74: static_policy.rules[0].agents[0]: 'reserch-bot' (expected: an agent_id"
-                                + " bound in static_policy.bindings: research-bot)"),
-                broken("rule agent without any binding", """
-                        static_policy:
-                          rules:
-                            - {id: web, action: allow, destinations: [198.51.100.0/24], agents: [a1]}
-                        """, "cfg.yaml:3:74: static_policy.rules[0].agents[0]: 'a1' (expected: an agent_id bound in"
-                                + " static_policy.bindings (there are none))"),
-                broken("rules is a scalar", "static_policy: {rules: deny-all}\n",
-                        "cfg.yaml:1:24: static_policy.rules: 'deny-all' (expected: a list of rules, each {id, action,"
-                                + " destinations, ...})"),
-                broken("static policy empty", "static_policy:\n",
-                        "cfg.yaml:1:15: static_policy: an empty value (expected: a mapping with keys: bindings,"
-                                + " rules)"),
+                        "cfg.yaml:2:3: policy.trusted_keys: missing (expected: the absolute path of the key set"
+                                + " that verifies bundles; required with bundle)",
+                        "cfg.yaml:2:11: policy.bundle: 'bundle.tar.gz' (expected: an absolute file path such as"
+                                + " /etc/clawgress/bundle.tar.gz)"),
+                broken("wrong trusted keys are reported once, not also as missing", """
+                        policy:
+                          trusted_keys: keys.json
+                          bundle: /etc/clawgress/bundle.tar.gz
+                        """, "cfg.yaml:2:17: policy.trusted_keys: 'keys.json' (expected: an absolute file path such as"
+                                + " /etc/clawgress/trusted-keys.json)"),
+                broken("unsafe dir with trusted keys", """
+                        policy:
+                          trusted_keys: /etc/clawgress/trusted-keys.json
+                          unsafe_unsigned_policy_dir: /home/dev/policies
+                        """, "cfg.yaml:3:31: policy.unsafe_unsigned_policy_dir: '/home/dev/policies' together with"
+                                + " trusted_keys (expected: either unsafe_unsigned_policy_dir alone, for development,"
+                                + " or trusted_keys with signed bundle sources)"),
+                broken("unsafe dir with a bundle and no keys: one error", """
+                        policy:
+                          unsafe_unsigned_policy_dir: /home/dev/policies
+                          bundle: /etc/clawgress/bundle.tar.gz
+                        """, "cfg.yaml:2:31: policy.unsafe_unsigned_policy_dir: '/home/dev/policies' together with"
+                                + " bundle (expected: either unsafe_unsigned_policy_dir alone, for development, or"
+                                + " trusted_keys with signed bundle sources)"),
+                broken("unsafe dir with a drop dir", """
+                        policy:
+                          drop_dir: /var/lib/clawgress/drop
+                          unsafe_unsigned_policy_dir: /home/dev/policies
+                        """, "cfg.yaml:3:31: policy.unsafe_unsigned_policy_dir: '/home/dev/policies' together with"
+                                + " drop_dir (expected: either unsafe_unsigned_policy_dir alone, for development, or"
+                                + " trusted_keys with signed bundle sources)"),
+                broken("unsafe dir with everything", """
+                        policy:
+                          trusted_keys: /etc/clawgress/trusted-keys.json
+                          bundle: /etc/clawgress/bundle.tar.gz
+                          drop_dir: /var/lib/clawgress/drop
+                          bundle_url: https://policy.example.com/bundle.tar.gz
+                          unsafe_unsigned_policy_dir: /home/dev/policies
+                        """, "cfg.yaml:6:31: policy.unsafe_unsigned_policy_dir: '/home/dev/policies' together with"
+                                + " trusted_keys, bundle, drop_dir, bundle_url (expected: either"
+                                + " unsafe_unsigned_policy_dir alone, for development, or trusted_keys with signed"
+                                + " bundle sources)"),
+                broken("bundle url CA without bundle url", """
+                        policy:
+                          trusted_keys: /etc/clawgress/trusted-keys.json
+                          bundle: /etc/clawgress/bundle.tar.gz
+                          bundle_url_ca: /etc/clawgress/policy-ca.pem
+                        """, "cfg.yaml:4:18: policy.bundle_url_ca: '/etc/clawgress/policy-ca.pem' without bundle_url"
+                                + " (expected: bundle_url_ca only together with the bundle_url whose server it"
+                                + " verifies)"),
+                broken("bundle url CA alone", "policy: {bundle_url_ca: /etc/clawgress/policy-ca.pem}\n",
+                        "cfg.yaml:1:25: policy.bundle_url_ca: '/etc/clawgress/policy-ca.pem' without bundle_url"
+                                + " (expected: bundle_url_ca only together with the bundle_url whose server it"
+                                + " verifies)"),
+                broken("bundle url CA with the unsafe dir", """
+                        policy:
+                          unsafe_unsigned_policy_dir: /home/dev/policies
+                          bundle_url_ca: /etc/clawgress/policy-ca.pem
+                        """, "cfg.yaml:3:18: policy.bundle_url_ca: '/etc/clawgress/policy-ca.pem' without bundle_url"
+                                + " (expected: bundle_url_ca only together with the bundle_url whose server it"
+                                + " verifies)"),
 
                 // ---- all errors at once, sorted by line although read in schema order
                 broken("several errors sorted by line", """
-                        static_policy:
-                          rules:
-                            - {id: web, action: maybe, destinations: [198.51.100.0/24]}
+                        policy:
+                          generations: many
+                          bundle: bundle.tar.gz
                         flow_log:
                           queue_capacity: 1
                         listener:
@@ -419,18 +454,22 @@ class ConfigErrorsTest {
                           transport: epol
                         bogus: 1
                         """,
-                        "cfg.yaml:3:25: static_policy.rules[0].action: 'maybe' (expected: one of: allow, deny)",
+                        "cfg.yaml:2:3: policy.trusted_keys: missing (expected: the absolute path of the key set"
+                                + " that verifies bundles; required with bundle)",
+                        "cfg.yaml:2:16: policy.generations: 'many' (expected: an integer 1..100)",
+                        "cfg.yaml:3:11: policy.bundle: 'bundle.tar.gz' (expected: an absolute file path such as"
+                                + " /etc/clawgress/bundle.tar.gz)",
                         "cfg.yaml:5:19: flow_log.queue_capacity: 1 (expected: an integer 16..16777216)",
                         "cfg.yaml:7:9: listener.port: 0 (expected: an integer 1..65535)",
                         "cfg.yaml:8:14: listener.transport: 'epol' (expected: one of: epoll, io_uring, nio)",
                         "cfg.yaml:9:1: unknown key 'bogus' (expected one of: listener, connection_limit, timeouts,"
-                                + " flow_log, peek, dns, static_policy)"),
+                                + " flow_log, peek, dns, state_dir, policy)"),
 
                 // ---- YAML itself
                 broken("syntax: tab indentation", "listener:\n\tport: 1\n",
                         "cfg.yaml:2:1: invalid YAML: found character '\\t(TAB)' that cannot start any token. (Do not"
                                 + " use \\t(TAB) for indentation)"),
-                broken("syntax: unclosed flow list", "static_policy:\n  rules: [1,\n",
+                broken("syntax: unclosed flow list", "peek:\n  server_first_ports: [1,\n",
                         "cfg.yaml:3:1: invalid YAML: expected the node content, but found '<stream end>'"),
                 broken("syntax: bad indentation", "listener:\n  port: 1\n transport: nio\n",
                         "cfg.yaml:3:2: invalid YAML: expected <block end>, but found '<block mapping start>'"),
@@ -461,17 +500,23 @@ class ConfigErrorsTest {
                                 + " backlog, event_loop_threads)"),
                 broken("empty document", "",
                         "cfg.yaml: empty file (expected: a YAML mapping with any of: listener, connection_limit,"
-                                + " timeouts, flow_log, peek, dns, static_policy; see docs/config.md)"),
+                                + " timeouts, flow_log, peek, dns, state_dir, policy; see docs/config.md)"),
                 broken("only comments", "# nothing here\n\n# yet\n",
                         "cfg.yaml: empty file (expected: a YAML mapping with any of: listener, connection_limit,"
-                                + " timeouts, flow_log, peek, dns, static_policy; see docs/config.md)"),
+                                + " timeouts, flow_log, peek, dns, state_dir, policy; see docs/config.md)"),
                 broken("explicit null document", "~\n",
                         "cfg.yaml:1:1: ~ (expected: a mapping with any of: listener, connection_limit, timeouts,"
-                                + " flow_log, peek, dns, static_policy)"));
+                                + " flow_log, peek, dns, state_dir, policy)"));
     }
 
     private static Case broken(String name, String yaml, String... expected) {
         return new Case(name, yaml, List.of(expected));
+    }
+
+    /** A bad bundle_url, with valid trusted_keys; the error is always at line 3, column 15. */
+    private static Case url(String name, String url, String expected) {
+        String yaml = "policy:\n  trusted_keys: /etc/clawgress/trusted-keys.json\n  bundle_url: '" + url + "'\n";
+        return new Case(name, yaml, List.of("cfg.yaml:3:15: policy.bundle_url: " + expected));
     }
 
     @Test
@@ -494,14 +539,20 @@ class ConfigErrorsTest {
 
     @Test
     void recursiveAndUndefinedAliases() {
-        assertThat(errors("static_policy: &s {rules: *s}\n")).containsExactly(
-                "cfg.yaml:1:16: static_policy.rules: a mapping (expected: a list of rules, each {id, action,"
-                        + " destinations, ...})");
-        assertThat(errors("static_policy:\n  rules: &r [*r]\n")).containsExactly(
-                "cfg.yaml:2:10: static_policy.rules[0]: a list (expected: a mapping with keys: id, action,"
-                        + " hosts, destinations, ports, agents, dial)");
+        assertThat(errors("policy: &s {trusted_keys: *s}\n")).containsExactly(
+                "cfg.yaml:1:9: policy.trusted_keys: a mapping (expected: an absolute file path such as"
+                        + " /etc/clawgress/trusted-keys.json)");
+        assertThat(errors("peek:\n  server_first_ports: &r [*r]\n")).containsExactly(
+                "cfg.yaml:2:23: peek.server_first_ports[0]: a list (expected: an integer 1..65535)");
         assertThat(errors("listener: *nope\n")).containsExactly(
                 "cfg.yaml:1:11: invalid YAML: found undefined alias nope");
+    }
+
+    @Test
+    void aPasswordInTheBundleUrlIsNeverShown() {
+        String yaml = "policy: {trusted_keys: /k.json, bundle_url: 'https://gw:s3cret@p.example/b'}\n";
+        assertThat(String.join("\n", errors(yaml)))
+                .doesNotContain("s3cret").contains("policy.bundle_url: a URL with user information");
     }
 
     @Test

@@ -1,11 +1,6 @@
 package io.clawgress.appliance.config;
 
-import io.clawgress.api.AuthMethod;
-import io.clawgress.api.Identity;
 import io.clawgress.enforcement.flowlog.FlowLogSettings;
-import io.clawgress.enforcement.net.Cidr;
-import io.clawgress.enforcement.staticpolicy.StaticRule;
-import io.clawgress.enforcement.staticpolicy.SubnetBinding;
 import io.clawgress.enforcement.yaml.YamlError;
 import io.clawgress.tproxy.ProxySettings;
 import io.clawgress.tproxy.Transport;
@@ -15,6 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,26 +43,16 @@ class ConfigLoaderTest {
             flow_log:
               path: "-"
               queue_capacity: 1024
-            static_policy:
-              bindings:
-                - subnet: 10.10.1.0/24
-                  identity: {agent_id: research-bot, team_id: research, project_id: p1, environment: dev,
-                             trust_tier: standard}
-                - subnet: fd00:10::/64
-                  identity:
-                    agent_id: batch-bot
-                    active: false
-              rules:
-                - id: no-metadata
-                  action: deny
-                  destinations: [169.254.169.254]
-                - id: allow-upstream-web
-                  action: allow
-                  destinations:
-                    - 198.18.2.0/24
-                    - 2001:db8::/32
-                  ports: [80, 443, "8000-8100"]
-                  agents: [research-bot]
+            state_dir: /srv/clawgress
+            policy:
+              trusted_keys: /etc/clawgress/trusted-keys.json
+              bundle: /etc/clawgress/bundle.tar.gz
+              drop_dir: /var/lib/clawgress/drop
+              bundle_url: https://policy.example.com:8443/gw/bundle.tar.gz?gateway=eu-1
+              bundle_url_ca: /etc/clawgress/policy-ca.pem
+              bundle_url_interval: 5m
+              generations: 10
+              max_bundle_size: 1048576
             """;
 
     @Test
@@ -79,26 +65,13 @@ class ConfigLoaderTest {
                 128, 4, Duration.ofMillis(250), Duration.ofHours(2), 500));
         assertThat(c.flowLog()).isEqualTo(new FlowLogSettings("-", 1024));
 
-        assertThat(c.staticPolicy().bindings()).containsExactly(
-                new SubnetBinding(Cidr.parse("10.10.1.0/24"),
-                        new Identity("research-bot", "research", "p1", "dev", "standard", AuthMethod.SUBNET, true)),
-                new SubnetBinding(Cidr.parse("fd00:10::/64"),
-                        new Identity("batch-bot", null, null, null, null, AuthMethod.SUBNET, false)));
-
-        List<StaticRule> rules = c.staticPolicy().rules();
-        assertThat(rules).extracting(StaticRule::id).containsExactly("no-metadata", "allow-upstream-web");
-        StaticRule deny = rules.get(0);
-        assertThat(deny.action()).isEqualTo(StaticRule.Action.DENY);
-        assertThat(deny.destinations()).containsExactly(Cidr.parse("169.254.169.254/32"));
-        assertThat(deny.ports().toString()).isEqualTo("any");
-        assertThat(deny.agents()).isEmpty();
-        StaticRule allow = rules.get(1);
-        assertThat(allow.action()).isEqualTo(StaticRule.Action.ALLOW);
-        assertThat(allow.destinations()).containsExactly(Cidr.parse("198.18.2.0/24"), Cidr.parse("2001:db8::/32"));
-        assertThat(allow.ports().toString()).isEqualTo("80,443,8000-8100");
-        assertThat(allow.ports().contains(8050)).isTrue();
-        assertThat(allow.ports().contains(8101)).isFalse();
-        assertThat(allow.agents()).containsExactly("research-bot");
+        assertThat(c.policy()).isEqualTo(new PolicySettings(Path.of("/srv/clawgress"),
+                Path.of("/etc/clawgress/trusted-keys.json"), Path.of("/etc/clawgress/bundle.tar.gz"),
+                Path.of("/var/lib/clawgress/drop"), URI.create("https://policy.example.com:8443/gw/bundle.tar.gz"
+                        + "?gateway=eu-1"), Path.of("/etc/clawgress/policy-ca.pem"), Duration.ofMinutes(5), 10,
+                1048576, null));
+        assertThat(c.policy().storeDir()).isEqualTo(Path.of("/srv/clawgress/policy.lmdb"));
+        assertThat(c.policy().unsafeDir()).isEmpty();
     }
 
     @Test
@@ -111,8 +84,9 @@ class ConfigLoaderTest {
                 ProxySettings.DEFAULT_IDLE_TIMEOUT, ProxySettings.DEFAULT_CONNECTION_LIMIT));
         assertThat(c.flowLog()).isEqualTo(new FlowLogSettings("/var/log/clawgress/flows.jsonl",
                 FlowLogSettings.DEFAULT_QUEUE_CAPACITY));
-        assertThat(c.staticPolicy().bindings()).isEmpty();
-        assertThat(c.staticPolicy().rules()).isEmpty();
+        assertThat(c.policy()).isEqualTo(PolicySettings.none(Path.of("/var/lib/clawgress")));
+        assertThat(c.policy().trustedKeys()).isNull();
+        assertThat(c.policy().unsafeDir()).isEmpty();
     }
 
     @Test
@@ -122,9 +96,91 @@ class ConfigLoaderTest {
                 .isEqualTo(Duration.ofSeconds(30));
         assertThat(ConfigLoader.parse("flow_log: {queue_capacity: 16}\n", "c").flowLog())
                 .isEqualTo(new FlowLogSettings("/var/log/clawgress/flows.jsonl", 16));
-        assertThat(ConfigLoader.parse("static_policy: {}\n", "c").staticPolicy().rules()).isEmpty();
-        assertThat(ConfigLoader.parse("static_policy: {bindings: [], rules: []}\n", "c").staticPolicy().bindings())
-                .isEmpty();
+        assertThat(ConfigLoader.parse("state_dir: /srv/clawgress\n", "c").policy())
+                .isEqualTo(PolicySettings.none(Path.of("/srv/clawgress")));
+        assertThat(ConfigLoader.parse("policy: {}\n", "c").policy())
+                .isEqualTo(PolicySettings.none(PolicySettings.DEFAULT_STATE_DIR));
+    }
+
+    /** Only trusted_keys: valid (the store may hold a bundle from an earlier run); every other key at its default. */
+    @Test
+    void policyWithOnlyTrustedKeysTakesTheDefaults() throws Exception {
+        PolicySettings p = ConfigLoader.parse("policy:\n  trusted_keys: /etc/clawgress/trusted-keys.json\n", "c")
+                .policy();
+        assertThat(p).isEqualTo(new PolicySettings(Path.of("/var/lib/clawgress"),
+                Path.of("/etc/clawgress/trusted-keys.json"), null, null, null, null, Duration.ofSeconds(60), 5,
+                33_554_432, null));
+        assertThat(p.bundleUrlInterval()).isEqualTo(PolicySettings.DEFAULT_URL_INTERVAL);
+        assertThat(p.generations()).isEqualTo(PolicySettings.DEFAULT_GENERATIONS);
+        assertThat(p.maxBundleBytes()).isEqualTo(PolicySettings.DEFAULT_MAX_BUNDLE_BYTES);
+    }
+
+    @Test
+    void eachSignedSourceAlone() throws Exception {
+        String keys = "  trusted_keys: /etc/clawgress/trusted-keys.json\n";
+        assertThat(policy(keys + "  bundle: /etc/clawgress/bundle.tar.gz\n").bundleFile())
+                .isEqualTo(Path.of("/etc/clawgress/bundle.tar.gz"));
+        assertThat(policy(keys + "  drop_dir: /var/lib/clawgress/drop\n").dropDir())
+                .isEqualTo(Path.of("/var/lib/clawgress/drop"));
+        PolicySettings url = policy(keys + "  bundle_url: https://policy.example.com/bundle.tar.gz\n");
+        assertThat(url.bundleUrl()).isEqualTo(URI.create("https://policy.example.com/bundle.tar.gz"));
+        assertThat(url.bundleUrlCa()).as("the system's CA certificates").isNull();
+        assertThat(url.bundleUrlInterval()).isEqualTo(Duration.ofSeconds(60));
+    }
+
+    @Test
+    void pathForms() throws Exception {
+        assertThat(ConfigLoader.parse("state_dir: /var/lib/clawgress/\n", "c").policy().stateDir())
+                .isEqualTo(Path.of("/var/lib/clawgress"));
+        assertThat(ConfigLoader.parse("state_dir: '/srv/claw gress/état'\n", "c").policy().stateDir())
+                .isEqualTo(Path.of("/srv/claw gress/état"));
+        assertThat(policy("  trusted_keys: /k.json\n  drop_dir: /var/lib/clawgress/drop/\n").dropDir())
+                .isEqualTo(Path.of("/var/lib/clawgress/drop"));
+        // Paths are only checked for syntax here; clawgressd checks that they exist when it starts.
+        assertThat(policy("  trusted_keys: " + tmp.resolve("no-such-file.json") + "\n").trustedKeys())
+                .isEqualTo(tmp.resolve("no-such-file.json"));
+    }
+
+    @Test
+    void bundleUrlForms() throws Exception {
+        for (String url : List.of("https://policy.example.com/b.tar.gz", "https://policy.example.com",
+                "https://policy.example.com:8443/gw/b.tar.gz?gateway=eu-1&x=%2F", "https://192.0.2.10/b.tar.gz",
+                "https://[2001:db8::10]:8443/b.tar.gz", "HTTPS://policy.example.com/b.tar.gz")) {
+            assertThat(policy("  trusted_keys: /k.json\n  bundle_url: '" + url + "'\n").bundleUrl())
+                    .as(url).isEqualTo(URI.create(url));
+        }
+    }
+
+    @Test
+    void unsafeUnsignedPolicyDirAlone() throws Exception {
+        PolicySettings p = policy("  unsafe_unsigned_policy_dir: /home/dev/policies\n");
+        assertThat(p.unsafeDir()).contains(Path.of("/home/dev/policies"));
+        assertThat(p.trustedKeys()).isNull();
+        assertThat(p.bundleFile()).isNull();
+        assertThat(p.dropDir()).isNull();
+        assertThat(p.bundleUrl()).isNull();
+    }
+
+    @Test
+    void policyNumbersAtBothEnds() throws Exception {
+        PolicySettings low = policy("  trusted_keys: /k.json\n  bundle_url: https://p.example/b\n"
+                + "  bundle_url_interval: 5s\n  generations: 1\n  max_bundle_size: 1024\n");
+        assertThat(low.bundleUrlInterval()).isEqualTo(ConfigLoader.MIN_URL_INTERVAL).isEqualTo(Duration.ofSeconds(5));
+        assertThat(low.generations()).isEqualTo(ConfigLoader.MIN_GENERATIONS).isEqualTo(1);
+        assertThat(low.maxBundleBytes()).isEqualTo(ConfigLoader.MIN_BUNDLE_BYTES).isEqualTo(1024);
+        PolicySettings high = policy("  trusted_keys: /k.json\n  bundle_url: https://p.example/b\n"
+                + "  bundle_url_interval: 24h\n  generations: 100\n  max_bundle_size: 1073741824\n");
+        assertThat(high.bundleUrlInterval()).isEqualTo(ConfigLoader.MAX_URL_INTERVAL).isEqualTo(Duration.ofHours(24));
+        assertThat(high.generations()).isEqualTo(ConfigLoader.MAX_GENERATIONS).isEqualTo(100);
+        assertThat(high.maxBundleBytes()).isEqualTo(ConfigLoader.MAX_BUNDLE_BYTES).isEqualTo(1L << 30);
+        // Every duration unit works.
+        assertThat(policy("  bundle_url_interval: 5000ms\n").bundleUrlInterval()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(policy("  bundle_url_interval: 2m\n").bundleUrlInterval()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(policy("  bundle_url_interval: 1h\n").bundleUrlInterval()).isEqualTo(Duration.ofHours(1));
+    }
+
+    private static PolicySettings policy(String body) throws ConfigException {
+        return ConfigLoader.parse("policy:\n" + body, "c").policy();
     }
 
     @Test
@@ -149,29 +205,14 @@ class ConfigLoaderTest {
         return ConfigLoader.parse("timeouts: {idle: " + text + "}\n", "c").proxy().idleTimeout();
     }
 
-    /** Scalars that YAML 1.1 would turn into booleans, numbers or dates stay the text the operator wrote. */
-    @Test
-    void identityStringsAreTakenAsWritten() throws Exception {
-        ClawgressConfig c = ConfigLoader.parse("""
-                static_policy:
-                  bindings:
-                    - subnet: 10.0.0.0/8
-                      identity: {agent_id: 007, team_id: no, project_id: 2024-01-01, environment: on, trust_tier: 1.0}
-                """, "c");
-        assertThat(c.staticPolicy().bindings().get(0).identity())
-                .isEqualTo(new Identity("007", "no", "2024-01-01", "on", "1.0", AuthMethod.SUBNET, true));
-    }
-
     @Test
     void aliasesWithinTheLimitWork() throws Exception {
         ClawgressConfig c = ConfigLoader.parse("""
-                static_policy:
-                  rules:
-                    - {id: a, action: allow, destinations: &web [198.51.100.0/24, 203.0.113.0/24], ports: &p [443]}
-                    - {id: b, action: deny, destinations: *web, ports: *p}
+                state_dir: &state /srv/clawgress
+                policy: {trusted_keys: &keys /etc/clawgress/trusted-keys.json, drop_dir: *state}
+                peek: {server_first_ports: &ports [22, 25]}
                 """, "c");
-        assertThat(c.staticPolicy().rules().get(1).destinations())
-                .containsExactly(Cidr.parse("198.51.100.0/24"), Cidr.parse("203.0.113.0/24"));
+        assertThat(c.policy().dropDir()).isEqualTo(c.policy().stateDir()).isEqualTo(Path.of("/srv/clawgress"));
     }
 
     /**
@@ -231,6 +272,24 @@ class ConfigLoaderTest {
         assertThat(high.proxy().connectTimeout()).isEqualTo(ConfigLoader.MAX_CONNECT_TIMEOUT);
         assertThat(high.proxy().idleTimeout()).isEqualTo(ConfigLoader.MAX_IDLE_TIMEOUT);
         assertThat(high.flowLog().queueCapacity()).isEqualTo(ConfigLoader.MAX_QUEUE_CAPACITY);
+
+        Path state = PolicySettings.DEFAULT_STATE_DIR;
+        Duration interval = PolicySettings.DEFAULT_URL_INTERVAL;
+        long size = PolicySettings.DEFAULT_MAX_BUNDLE_BYTES;
+        new PolicySettings(state, null, null, null, null, null, interval, ConfigLoader.MIN_GENERATIONS,
+                ConfigLoader.MIN_BUNDLE_BYTES, null);
+        new PolicySettings(state, null, null, null, null, null, interval, ConfigLoader.MAX_GENERATIONS,
+                ConfigLoader.MAX_BUNDLE_BYTES, null);
+        assertThatThrownBy(() -> new PolicySettings(state, null, null, null, null, null, interval,
+                ConfigLoader.MIN_GENERATIONS - 1, size, null)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new PolicySettings(state, null, null, null, null, null, interval,
+                ConfigLoader.MAX_GENERATIONS + 1, size, null)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new PolicySettings(state, null, null, null, null, null, interval, 5,
+                ConfigLoader.MIN_BUNDLE_BYTES - 1, null)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new PolicySettings(state, null, null, null, null, null, interval, 5,
+                ConfigLoader.MAX_BUNDLE_BYTES + 1L, null)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(ConfigLoader.parse("listener: {}\n", "c").policy().maxBundleBytes())
+                .isEqualTo(PolicySettings.DEFAULT_MAX_BUNDLE_BYTES).isEqualTo(32L * 1024 * 1024);
     }
 
     // ---- files ------------------------------------------------------------------------------------------------
@@ -266,7 +325,7 @@ class ConfigLoaderTest {
     void emptyFile() throws Exception {
         Path file = write("empty.yaml", "");
         assertThat(loadErrors(file)).containsExactly(file + ": empty file (expected: a YAML mapping with any of:"
-                + " listener, connection_limit, timeouts, flow_log, peek, dns, static_policy; see docs/config.md)");
+                + " listener, connection_limit, timeouts, flow_log, peek, dns, state_dir, policy; see docs/config.md)");
     }
 
     @Test
@@ -331,20 +390,11 @@ class ConfigLoaderTest {
         assertThat(c.proxy().listen()).isEqualTo(new InetSocketAddress(InetAddress.getByAddress(new byte[4]), 15001));
         assertThat(c.proxy().transport()).isEqualTo(Transport.EPOLL);
         assertThat(c.flowLog().path()).isEqualTo("/var/log/clawgress/flows.jsonl");
-        assertThat(c.staticPolicy().bindings()).isNotEmpty();
-        assertThat(c.staticPolicy().rules()).isNotEmpty();
-        // Placeholders only: documentation prefixes (RFC 5737), so as shipped no real agent is bound and nothing
-        // real is allowed.
-        List<Cidr> documentation = List.of(Cidr.parse("192.0.2.0/24"), Cidr.parse("198.51.100.0/24"),
-                Cidr.parse("203.0.113.0/24"));
-        for (SubnetBinding b : c.staticPolicy().bindings()) {
-            assertThat(documentation).as("binding subnet").contains(b.subnet());
-        }
-        for (StaticRule r : c.staticPolicy().rules()) {
-            if (r.action() == StaticRule.Action.ALLOW) {
-                assertThat(documentation).as("allowed destinations of " + r.id()).containsAll(r.destinations());
-            }
-        }
+        // Signed bundles from the standard places; nothing unsigned, and no URL to a server that is not ours.
+        assertThat(c.policy()).isEqualTo(new PolicySettings(Path.of("/var/lib/clawgress"),
+                Path.of("/etc/clawgress/trusted-keys.json"), Path.of("/etc/clawgress/bundle.tar.gz"),
+                Path.of("/var/lib/clawgress/drop"), null, null, PolicySettings.DEFAULT_URL_INTERVAL,
+                PolicySettings.DEFAULT_GENERATIONS, PolicySettings.DEFAULT_MAX_BUNDLE_BYTES, null));
     }
 
     /** Every ```yaml block in the reference is a valid config, so the docs cannot drift from the loader. */

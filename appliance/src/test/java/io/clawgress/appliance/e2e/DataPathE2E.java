@@ -69,29 +69,40 @@ abstract class DataPathE2E {
 
         topology.installTproxy(TPROXY_PORT).assertOk("clawgress-tproxy up");
         Path flows = dir.resolve("flows.jsonl");
-        gateway = topology.startGateway(config(flows), flows);
+        gateway = topology.startGateway(config(dir, flows), flows);
         assertThat(gateway.stderrText()).as("the daemon runs on the transport under test")
                 .contains("clawgressd ready").contains("(" + transport() + ")");
     }
 
-    private String config(Path flows) {
+    /** The gateway config, enforcing a bundle signed here with a key the gateway trusts. */
+    private String config(Path dir, Path flows) {
+        SignedPolicy signed = new SignedPolicy(dir.resolve("policy"));
+        Path bundle = signed.write("bundle.tar.gz", signed.bundle(1, """
+                apiVersion: clawgress.io/v1
+                kind: IdentityBindings
+                id: e2e-agents
+                bindings:
+                  - subnet: 198.18.1.0/24
+                    identity: {agent_id: e2e-agent, team_id: qa, environment: test}
+                ---
+                apiVersion: clawgress.io/v1
+                kind: Policy
+                id: e2e
+                priority: 100
+                subjects: {}
+                rules:
+                  - {id: deny-second-host, action: deny, destinations: [{cidr: %s/32}]}
+                  - id: allow-upstream
+                    action: allow
+                    destinations: [{cidr: %s/32, ports: [80, 81, 7000, 7001, 9000, 9999]}]
+                """.formatted(DENIED_HOST, UPSTREAM)));
         return """
                 listener: {address: 0.0.0.0, port: %d, transport: %s}
                 timeouts: {upstream_connect: 1s, idle: 3s}
                 # The silent and SYN-dropping upstreams are L4 cases: their ports skip the peek like SSH's would.
                 peek: {server_first_ports: [7000, 7001, 9999]}
                 flow_log: {path: %s}
-                static_policy:
-                  bindings:
-                    - subnet: 198.18.1.0/24
-                      identity: {agent_id: e2e-agent, team_id: qa, environment: test}
-                  rules:
-                    - {id: deny-second-host, action: deny, destinations: [%s/32]}
-                    - id: allow-upstream
-                      action: allow
-                      destinations: [%s/32]
-                      ports: [80, 81, 7000, 7001, 9000, 9999]
-                """.formatted(TPROXY_PORT, transport(), flows, DENIED_HOST, UPSTREAM);
+                """.formatted(TPROXY_PORT, transport(), flows) + signed.configSection(dir.resolve("state"), bundle, null);
     }
 
     private ManagedProcess upstreamPeer(String name, String... args) {
@@ -132,12 +143,12 @@ abstract class DataPathE2E {
         JsonNode r = record(41001);
         assertThat(r.get("verdict").asText()).isEqualTo("relay");
         assertThat(r.get("rule").asText()).isEqualTo("allow-upstream");
-        assertThat(r.get("reason").asText()).contains("allowed by rule allow-upstream");
+        assertThat(r.get("reason").asText()).contains("allowed by policy e2e rule allow-upstream");
         assertThat(r.get("original_destination").asText()).isEqualTo(UPSTREAM + ":80");
         assertThat(r.get("source").asText()).isEqualTo("198.18.1.2:41001");
         assertThat(r.get("identity").get("agent_id").asText()).isEqualTo("e2e-agent");
         assertThat(r.get("identity").get("auth").asText()).isEqualTo("subnet");
-        assertThat(r.get("policy_revision").asText()).startsWith("static:");
+        assertThat(r.get("policy_revision").asText()).as("the signed bundle's revision").isEqualTo("1");
         assertThat(r.get("termination").asText()).isEqualTo("completed");
         // curl's own counts: request bytes sent; response header + body bytes received.
         assertThat(r.get("bytes_up").asLong()).isEqualTo(Long.parseLong(w[1]));

@@ -35,18 +35,17 @@ class GatewayLifecycleE2EIT {
                     .awaitEvent("ready", T);
             topology.installTproxy(15001).assertOk("clawgress-tproxy up");
             Path flows = dir.resolve("flows.jsonl");
+            SignedPolicy signed = new SignedPolicy(dir.resolve("policy"));
+            Path bundle = signed.write("bundle.tar.gz", signed.bundle(1, SignedPolicy.agentPolicy("""
+                      - {id: allow-upstream, action: allow, destinations: [{cidr: %s/32, ports: [7000]}]}
+                    """.formatted(UPSTREAM))));
             GatewayProcess gateway = topology.startGateway("""
                     listener: {port: 15001, transport: epoll}
                     connection_limit: 2
                     timeouts: {idle: 5m}
                     peek: {server_first_ports: [7000]}
                     flow_log: {path: %s}
-                    static_policy:
-                      bindings:
-                        - {subnet: 198.18.1.0/24, identity: {agent_id: e2e-agent}}
-                      rules:
-                        - {id: allow-upstream, action: allow, destinations: [%s/32], ports: [7000]}
-                    """.formatted(flows, UPSTREAM), flows);
+                    """.formatted(flows) + signed.configSection(dir.resolve("state"), bundle, null), flows);
 
             List<ManagedProcess> holders = List.of(hold(topology, dir, "hold-1"), hold(topology, dir, "hold-2"));
             for (ManagedProcess h : holders) {

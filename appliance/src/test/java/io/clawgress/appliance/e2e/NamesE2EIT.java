@@ -69,20 +69,23 @@ class NamesE2EIT {
 
         topology.installTproxy(15001).assertOk("clawgress-tproxy up");
         Path flows = dir.resolve("flows.jsonl");
+        SignedPolicy signed = new SignedPolicy(dir.resolve("policy"));
+        Path bundle = signed.write("bundle.tar.gz", signed.bundle(1, SignedPolicy.agentPolicy("""
+                  - {id: allowed-name, action: allow, destinations: [{host: allowed.test, ports: [80, 443]}]}
+                  - id: pinned-name
+                    action: allow
+                    destinations: [{host: pinned.test, ports: [443], dial: original_if_resolved}]
+                  - id: unresolvable
+                    action: allow
+                    destinations: [{host: nowhere.test, ports: [443]}, {host: loopback.test, ports: [443]}]
+                """)));
         gateway = topology.startGateway("""
                 listener: {port: 15001, transport: epoll}
                 timeouts: {upstream_connect: 2s, idle: 30s}
                 peek: {timeout: 1s, server_first_ports: [22]}
                 dns: {servers: ["%s"], query_timeout: 1s}
                 flow_log: {path: %s}
-                static_policy:
-                  bindings:
-                    - {subnet: 198.18.1.0/24, identity: {agent_id: e2e-agent}}
-                  rules:
-                    - {id: allowed-name, action: allow, hosts: [allowed.test], ports: [80, 443]}
-                    - {id: pinned-name, action: allow, hosts: [pinned.test], ports: [443], dial: original_if_resolved}
-                    - {id: unresolvable, action: allow, hosts: [nowhere.test, loopback.test], ports: [443]}
-                """.formatted(DNS_IP, flows), flows);
+                """.formatted(DNS_IP, flows) + signed.configSection(dir.resolve("state"), bundle, null), flows);
     }
 
     private ManagedProcess peer(String name, String... args) {

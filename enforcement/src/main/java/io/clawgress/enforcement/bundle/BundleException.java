@@ -55,4 +55,11 @@ public final class BundleException extends Exception {
     public Reason reason() {
         return reason;
     }
+
+    /** The message without its leading reason code, for callers that print the code themselves. */
+    public String detail() {
+        String m = getMessage();
+        String prefix = reason.code() + ": ";
+        return m.startsWith(prefix) ? m.substring(prefix.length()) : m;
+    }
 }

@@ -1,6 +1,7 @@
 package io.clawgress.enforcement.policy;
 
 import io.clawgress.api.AuthMethod;
+import io.clawgress.api.DialMode;
 import io.clawgress.api.Identity;
 import io.clawgress.enforcement.net.Cidr;
 import io.clawgress.enforcement.net.HostPattern;
@@ -61,7 +62,12 @@ public final class PolicyParser {
             "min_auth");
     static final List<String> RULE_KEYS = List.of("id", "action", "destinations", "http", "intercept",
             "rate_limit");
-    static final List<String> DESTINATION_KEYS = List.of("host", "cidr", "ports");
+    /** Dial modes a host destination may ask for, in the order error messages list them. */
+    private static final Map<String, DialMode> HOST_DIAL_MODES = new TreeMap<>(Map.of(
+            DialMode.RESOLVED.code(), DialMode.RESOLVED,
+            DialMode.ORIGINAL_IF_RESOLVED.code(), DialMode.ORIGINAL_IF_RESOLVED));
+
+    static final List<String> DESTINATION_KEYS = List.of("host", "cidr", "ports", "dial");
     static final List<String> HTTP_KEYS = List.of("methods", "paths");
     static final List<String> RATE_LIMIT_KEYS = List.of("rps", "rpm", "mode");
     static final List<String> BINDING_KEYS = List.of("subnet", "identity");
@@ -133,6 +139,34 @@ public final class PolicyParser {
         } catch (IOException e) {
             throw single(dirName, "cannot read: " + oneLine(String.valueOf(e.getMessage()))
                     + " (expected: a readable directory of policy YAML files)");
+        }
+        return parse(texts, errors);
+    }
+
+    /**
+     * Parses the policy documents of a verified bundle: every {@code *.yaml} and {@code *.yml} file at any depth
+     * (other files, such as key sets, belong to other readers). Each must be strict UTF-8 within
+     * {@link #MAX_FILE_BYTES}; names appear in errors as their bundle paths.
+     */
+    public static PolicySet parseBundleFiles(Map<String, byte[]> files) throws PolicyException {
+        Objects.requireNonNull(files, "files");
+        Map<String, String> texts = new TreeMap<>();
+        List<YamlError> errors = new ArrayList<>();
+        for (Map.Entry<String, byte[]> e : new TreeMap<>(files).entrySet()) {
+            String name = e.getKey();
+            if (!(name.endsWith(".yaml") || name.endsWith(".yml"))) {
+                continue;
+            }
+            if (e.getValue().length > MAX_FILE_BYTES) {
+                errors.add(new YamlError(name, 0, 0, "", e.getValue().length + " bytes (expected: at most "
+                        + MAX_FILE_BYTES + ")"));
+                continue;
+            }
+            try {
+                texts.put(name, YamlSource.decode(e.getValue(), name));
+            } catch (YamlException ex) {
+                errors.addAll(ex.errors());
+            }
         }
         return parse(texts, errors);
     }
@@ -415,10 +449,24 @@ public final class PolicyParser {
                 }
             }
         }
+        DialMode dial = hostNode != null ? DialMode.RESOLVED : DialMode.ORIGINAL;
+        Node dialNode = f.get("dial");
+        if (dialNode != null) {
+            if (hostNode == null) {
+                r.error(dialNode, f.pathOf("dial"), "dial on a cidr destination (expected: no dial key; an address"
+                        + " destination always dials the original destination)");
+                return null;
+            }
+            DialMode m = r.choice(dialNode, f.pathOf("dial"), HOST_DIAL_MODES);
+            if (m == null) {
+                return null;
+            }
+            dial = m;
+        }
         if (ports == null || (host == null && cidr == null)) {
             return null;
         }
-        return new Destination(host, cidr, ports);
+        return new Destination(host, cidr, ports, dial);
     }
 
     private static PortSet ports(YamlNodeReader r, Fields f) {

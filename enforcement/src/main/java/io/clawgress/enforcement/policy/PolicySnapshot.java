@@ -149,7 +149,7 @@ public final class PolicySnapshot {
         }
         boolean wouldDeny = best.rule.action() == Action.DENY; // only report-mode denials get here
         Verdict.Relay relay = best.destination.isHost()
-                ? new Verdict.Relay(dst, name, DialMode.RESOLVED, best.rule.id(), best.reason)
+                ? new Verdict.Relay(dst, name, best.destination.dial(), best.rule.id(), best.reason)
                 : new Verdict.Relay(dst, best.rule.id(), best.reason);
         return new PolicyDecision(relay, best.reason, best.policy.id(), best.rule.id(), revision, best.policy.mode(),
                 wouldDeny);

@@ -2,6 +2,7 @@ package io.clawgress.tproxy.flow;
 
 import io.clawgress.api.AuditSink;
 import io.clawgress.api.Decision;
+import io.clawgress.api.FlowDecider;
 import io.clawgress.api.FlowFacts;
 import io.clawgress.api.FlowRecord;
 import io.clawgress.api.Identity;
@@ -138,6 +139,26 @@ public final class Flow {
         this.verdict = decision.verdict();
         this.identity = decision.identity();
         this.policyRevision = decision.policyRevision();
+    }
+
+    /**
+     * Re-decides an open flow after a policy swap (DESIGN.md §5): if it was relayed and the new decision denies it,
+     * resets it as {@code policy_revoked}. Flows still before their decision need nothing: they read the new
+     * snapshot when they get there. Runs on this flow's event loop.
+     *
+     * @return true when the flow was revoked
+     */
+    public boolean reevaluate(FlowDecider decider) {
+        if (!(verdict instanceof Verdict.Relay) || termination != null || !client.isOpen()) {
+            return false;
+        }
+        Decision now = decider.decide(facts);
+        if (!(now.verdict() instanceof Verdict.Deny deny)) {
+            return false;
+        }
+        abort(Termination.POLICY_REVOKED, "revoked by policy revision " + now.policyRevision() + ", rule "
+                + deny.ruleId() + ": " + deny.reason());
+        return true;
     }
 
     /** Refuses the flow with a reset before or instead of a policy decision (loop, limit) or after a deny. */
@@ -296,7 +317,7 @@ public final class Flow {
             case POLICY_DENIED, LOOP, CONNECTION_LIMIT, UPSTREAM_CONNECT_TIMEOUT, UPSTREAM_CONNECT_FAILED,
                  UPSTREAM_RESET, CLIENT_RESET, SHUTDOWN, INTERNAL_ERROR, PEEK_TIMEOUT, CLIENT_HELLO_TOO_LARGE,
                  CLIENT_HELLO_MALFORMED, SNI_INVALID, SNI_MISSING, HTTP_HEAD_TOO_LARGE, HTTP_MALFORMED,
-                 NAME_ADDRESS_MISMATCH, NAME_RESOLUTION_FAILED -> true;
+                 NAME_ADDRESS_MISMATCH, NAME_RESOLUTION_FAILED, POLICY_REVOKED -> true;
         };
     }
 }

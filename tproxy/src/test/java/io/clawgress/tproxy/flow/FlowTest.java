@@ -2,6 +2,7 @@ package io.clawgress.tproxy.flow;
 
 import io.clawgress.api.AuthMethod;
 import io.clawgress.api.Decision;
+import io.clawgress.api.FlowFacts;
 import io.clawgress.api.FlowRecord;
 import io.clawgress.api.Identity;
 import io.clawgress.api.Termination;
@@ -50,7 +51,8 @@ class FlowTest {
             Map.entry(Termination.HTTP_HEAD_TOO_LARGE, true),
             Map.entry(Termination.HTTP_MALFORMED, true),
             Map.entry(Termination.NAME_ADDRESS_MISMATCH, true),
-            Map.entry(Termination.NAME_RESOLUTION_FAILED, true)));
+            Map.entry(Termination.NAME_RESOLUTION_FAILED, true),
+            Map.entry(Termination.POLICY_REVOKED, true)));
 
     private static final Identity AGENT_7 =
             new Identity("agent-7", "team-a", "proj-1", "prod", "tier-2", AuthMethod.SUBNET, true);
@@ -109,6 +111,55 @@ class FlowTest {
         assertThat(client.linger()).isNull();
         assertThat(upstream.linger()).isNull();
         assertThat(slotsReleased).isOne();
+    }
+
+    @Test
+    void aRelayedFlowThatTheNewPolicyDeniesIsResetAsPolicyRevoked() {
+        Flow flow = newFlow();
+        flow.decided(new Decision(Optional.of(AGENT_7),
+                new Verdict.Relay(parse("198.18.2.2:80"), "allow.web", "on the allow list"), "7"));
+        connectUpstream(flow);
+        List<FlowFacts> asked = new ArrayList<>();
+        boolean revoked = flow.reevaluate(facts -> {
+            asked.add(facts);
+            return new Decision(Optional.of(AGENT_7),
+                    new Verdict.Deny(Termination.POLICY_DENIED, "default", "no rule allows it (default deny)"), "8");
+        });
+
+        assertThat(revoked).isTrue();
+        assertThat(asked).singleElement().isEqualTo(flow.facts());
+        assertThat(client.linger()).as("reset, not FIN").isZero();
+        assertThat(upstream.linger()).isZero();
+        assertThat(records).singleElement().satisfies(r -> {
+            assertThat(r.termination()).isEqualTo(Termination.POLICY_REVOKED);
+            assertThat(r.verdict()).as("the decision that let it in").isEqualTo("relay");
+            assertThat(r.policyRevision()).isEqualTo("7");
+            assertThat(r.detail()).isEqualTo("revoked by policy revision 8, rule default: no rule allows it (default"
+                    + " deny)");
+        });
+    }
+
+    @Test
+    void reevaluationLeavesAllowedUndecidedAndEndedFlowsAlone() {
+        Flow allowed = newFlow();
+        allowed.decided(new Decision(Optional.of(AGENT_7),
+                new Verdict.Relay(parse("198.18.2.2:80"), "allow.web", "on the allow list"), "7"));
+        connectUpstream(allowed);
+        assertThat(allowed.reevaluate(facts -> new Decision(Optional.of(AGENT_7),
+                new Verdict.Relay(parse("198.18.2.2:80"), "allow.web.v2", "still allowed"), "8"))).isFalse();
+        assertThat(client.isOpen()).isTrue();
+
+        DuplexEmbeddedChannel other = DuplexEmbeddedChannel.of("198.18.2.2:80", "198.18.1.2:40001");
+        try {
+            Flow undecided = new Flow("f-2", other, records::add, () -> { });
+            assertThat(undecided.reevaluate(facts -> {
+                throw new AssertionError("an undecided flow reads the new snapshot at its own decision");
+            })).isFalse();
+            assertThat(other.isOpen()).isTrue();
+            assertThat(records).isEmpty();
+        } finally {
+            other.finishAndReleaseAll();
+        }
     }
 
     @Test

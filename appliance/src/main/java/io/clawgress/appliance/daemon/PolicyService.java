@@ -1,0 +1,225 @@
+package io.clawgress.appliance.daemon;
+
+import io.clawgress.appliance.config.PolicySettings;
+import io.clawgress.enforcement.activation.ActivationResult;
+import io.clawgress.enforcement.activation.ActivePolicy;
+import io.clawgress.enforcement.activation.Activator;
+import io.clawgress.enforcement.activation.source.BundleFileSource;
+import io.clawgress.enforcement.activation.source.BundleUrlSource;
+import io.clawgress.enforcement.activation.source.DropDirectorySource;
+import io.clawgress.enforcement.activation.source.SslContexts;
+import io.clawgress.enforcement.bundle.BundleException;
+import io.clawgress.enforcement.bundle.Limits;
+import io.clawgress.enforcement.bundle.TrustedKey;
+import io.clawgress.enforcement.bundle.TrustedKeys;
+import io.clawgress.enforcement.policy.PolicyCompiler;
+import io.clawgress.enforcement.policy.PolicyException;
+import io.clawgress.enforcement.policy.PolicyParser;
+import io.clawgress.enforcement.policy.PolicySet;
+import io.clawgress.enforcement.policy.PolicySnapshot;
+import io.clawgress.enforcement.store.PolicyStore;
+import io.clawgress.enforcement.store.StoreException;
+import io.clawgress.enforcement.store.StoreSettings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.net.ssl.SSLContext;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * The daemon's policy: the store, the activator and the bundle sources, wired from {@link PolicySettings}. Three
+ * ways to run, chosen by the config:
+ * <ul>
+ *   <li>signed (trusted keys set): last-known-good restored from the store, then the configured bundle file, the
+ *       drop directory and the bundle URL feed the activator;</li>
+ *   <li>no policy section: deny everything (fail closed), loudly;</li>
+ *   <li>{@code unsafe_unsigned_policy_dir}: development only, a directory enforced without signature, louder.</li>
+ * </ul>
+ */
+final class PolicyService implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(PolicyService.class);
+
+    private final AtomicReference<ActivePolicy> fixed;
+    private final Activator activator;
+    private final PolicyStore store;
+    private final PolicySettings settings;
+    private final Clock clock;
+    private final List<AutoCloseable> sources = new ArrayList<>();
+
+    private PolicyService(PolicySettings settings, Clock clock, AtomicReference<ActivePolicy> fixed,
+                          Activator activator, PolicyStore store) {
+        this.settings = settings;
+        this.clock = clock;
+        this.fixed = fixed;
+        this.activator = activator;
+        this.store = store;
+    }
+
+    /**
+     * Opens the store and enforces the last-known-good (or deny-all) before anything listens. Blocks the caller.
+     *
+     * @throws Clawgressd.StartException when the state directory or the store cannot be opened, or the unsafe
+     *                                   directory does not parse
+     */
+    static PolicyService start(PolicySettings settings, Clock clock) throws Clawgressd.StartException {
+        Objects.requireNonNull(settings, "settings");
+        if (settings.unsafeDir().isPresent()) {
+            return new PolicyService(settings, clock, new AtomicReference<>(unsigned(settings.unsafeDir().get(),
+                    clock)), null, null);
+        }
+        if (settings.trustedKeys() == null) {
+            log.warn("no policy.trusted_keys in the config: no signed bundle can be activated and every connection"
+                    + " will be denied (docs/config.md#policy)");
+            return new PolicyService(settings, clock, new AtomicReference<>(ActivePolicy.denyAll(clock.instant())),
+                    null, null);
+        }
+        try {
+            TrustedKeys keys = TrustedKeys.read(settings.trustedKeys());
+            log.info("trusted keys {}: {} key(s) {}; re-read for every activation", settings.trustedKeys(),
+                    keys.size(), keys.keys().stream().map(TrustedKey::kid).toList());
+        } catch (IOException | BundleException e) {
+            throw new Clawgressd.StartException("policy.trusted_keys " + settings.trustedKeys() + ": "
+                    + e.getMessage(), e);
+        }
+        PolicyStore store = openStore(settings);
+        Activator activator = new Activator(store, settings.trustedKeys(), limits(settings), clock);
+        ActivationResult restored = activator.restore();
+        log.info("policy store {}: {}", settings.storeDir(), restored);
+        return new PolicyService(settings, clock, null, activator, store);
+    }
+
+    private static PolicyStore openStore(PolicySettings settings) throws Clawgressd.StartException {
+        Path stateDir = settings.stateDir();
+        try {
+            if (!Files.isDirectory(stateDir)) {
+                Files.createDirectories(stateDir, PosixFilePermissions.asFileAttribute(
+                        PosixFilePermissions.fromString("rwx------")));
+            }
+        } catch (IOException e) {
+            throw new Clawgressd.StartException("cannot create state_dir " + stateDir + ": " + e.getMessage(), e);
+        }
+        // Room for every kept generation at the largest size, plus history and LMDB's own pages.
+        long mapSize = (settings.generations() + 2L) * settings.maxBundleBytes() + 64L * StoreSettings.MIB;
+        try {
+            return PolicyStore.open(settings.storeDir(), new StoreSettings(mapSize, settings.generations(),
+                    StoreSettings.DEFAULTS.maxHistory()));
+        } catch (StoreException e) {
+            throw new Clawgressd.StartException("cannot open the policy store " + settings.storeDir() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static Limits limits(PolicySettings s) {
+        long max = s.maxBundleBytes();
+        Limits d = Limits.DEFAULTS;
+        return new Limits(max, max, d.maxEntries(), Math.min(d.maxFileBytes(), max), d.maxPathLength(),
+                (int) Math.min(d.maxSignaturesBytes(), max));
+    }
+
+    private static ActivePolicy unsigned(Path dir, Clock clock) throws Clawgressd.StartException {
+        PolicySet set;
+        try {
+            set = PolicyParser.parseDirectory(dir);
+        } catch (PolicyException e) {
+            throw new Clawgressd.StartException("unsafe_unsigned_policy_dir " + dir + " is invalid:\n"
+                    + e.getMessage(), e);
+        }
+        PolicySnapshot snapshot = PolicyCompiler.compile(set, "unsafe-unsigned");
+        for (int i = 0; i < 3; i++) {
+            log.warn("UNSAFE: enforcing UNSIGNED policies from {} (unsafe_unsigned_policy_dir). Anyone who can write"
+                    + " there controls this gateway. For development only; never in production.", dir);
+        }
+        return new ActivePolicy(snapshot, 0, null, "unsafe_unsigned:" + dir, null, clock.instant(), null);
+    }
+
+    /** What decisions read: the active snapshot, swapped atomically. */
+    Supplier<PolicySnapshot> snapshots() {
+        if (activator != null) {
+            return activator.snapshots();
+        }
+        return () -> fixed.get().snapshot();
+    }
+
+    ActivePolicy active() {
+        return activator != null ? activator.active() : fixed.get();
+    }
+
+    Optional<Activator> activator() {
+        return Optional.ofNullable(activator);
+    }
+
+    /**
+     * Registers {@code onActivated}, then starts the sources: the configured bundle file is activated before this
+     * returns (so "ready" means it is enforced, when valid and newer); the drop directory and URL run on their own
+     * threads.
+     */
+    void startSources(Consumer<ActivePolicy> onActivated) throws Clawgressd.StartException {
+        if (activator == null) {
+            return;
+        }
+        SSLContext urlTrust = null;
+        if (settings.bundleUrl() != null) {
+            try {
+                urlTrust = settings.bundleUrlCa() != null ? SslContexts.trustingPemFile(settings.bundleUrlCa())
+                        : SslContexts.systemDefault();
+            } catch (IOException | GeneralSecurityException e) {
+                throw new Clawgressd.StartException("policy.bundle_url_ca " + settings.bundleUrlCa() + ": "
+                        + e.getMessage(), e);
+            }
+        }
+        activator.onActivated(onActivated);
+        if (settings.bundleFile() != null) {
+            BundleFileSource file = new BundleFileSource(settings.bundleFile(), settings.maxBundleBytes(),
+                    activator, clock);
+            file.readOnce().ifPresent(c -> log.info("bundle file {}: {}", settings.bundleFile(),
+                    Activator.join(activator.submit(c, false))));
+        }
+        if (settings.dropDir() != null) {
+            DropDirectorySource drop = new DropDirectorySource(new DropDirectorySource.Settings(settings.dropDir(),
+                    settings.maxBundleBytes(), DropDirectorySource.Settings.DEFAULT_RESCAN_INTERVAL,
+                    DropDirectorySource.Settings.DEFAULT_KEEP), activator, clock);
+            drop.start();
+            sources.add(drop);
+        }
+        if (settings.bundleUrl() != null) {
+            BundleUrlSource url = new BundleUrlSource(new BundleUrlSource.Settings(settings.bundleUrl(),
+                    settings.bundleUrlInterval(), BundleUrlSource.Settings.DEFAULT_MAX_BACKOFF,
+                    BundleUrlSource.Settings.DEFAULT_CONNECT_TIMEOUT, BundleUrlSource.Settings.DEFAULT_REQUEST_TIMEOUT,
+                    settings.maxBundleBytes()), urlTrust, activator);
+            sources.add(url);
+            url.start();
+        }
+    }
+
+    /** Stops the sources, lets a running activation finish, closes the store. */
+    @Override
+    public void close() {
+        for (AutoCloseable s : sources) {
+            try {
+                s.close();
+            } catch (Exception e) {
+                log.warn("closing bundle source {}: {}", s, e.toString());
+            }
+        }
+        if (activator != null) {
+            activator.close();
+        }
+        if (store != null) {
+            store.close();
+        }
+    }
+}

@@ -1,0 +1,340 @@
+package io.clawgress.enforcement.activation;
+
+import io.clawgress.enforcement.activation.source.BundleCandidate;
+import io.clawgress.enforcement.activation.source.BundleSink;
+import io.clawgress.enforcement.bundle.BundleException;
+import io.clawgress.enforcement.bundle.BundleReader;
+import io.clawgress.enforcement.bundle.BundleVerifier;
+import io.clawgress.enforcement.bundle.Limits;
+import io.clawgress.enforcement.bundle.TrustedKeys;
+import io.clawgress.enforcement.bundle.VerifiedBundle;
+import io.clawgress.enforcement.policy.PolicyCompiler;
+import io.clawgress.enforcement.policy.PolicyException;
+import io.clawgress.enforcement.policy.PolicyParser;
+import io.clawgress.enforcement.policy.PolicySet;
+import io.clawgress.enforcement.policy.PolicySnapshot;
+import io.clawgress.enforcement.store.HistoryEntry;
+import io.clawgress.enforcement.store.PolicyStore;
+import io.clawgress.enforcement.store.StoreException;
+import io.clawgress.enforcement.store.StoredBundle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * Turns candidate bundles into the enforced policy (DESIGN.md §5), one at a time on its own thread (the store's one
+ * writer):
+ * <pre>
+ *   receive → bound (BundleReader) → verify signature, validity, digests (BundleVerifier, trusted keys re-read)
+ *   → refuse revision ≤ active unless rollback → parse + validate (PolicyParser) → compile (PolicyCompiler)
+ *   → commit to LMDB in one transaction (bundle, active pointer, generations, history)
+ *   → swap the in-memory snapshot atomically → listeners (re-evaluate live flows)
+ * </pre>
+ * Any failure leaves the active snapshot untouched and is recorded with its reason. The data path never waits for
+ * any of this: it reads {@link #active()}, a volatile reference.
+ */
+public final class Activator implements BundleSink, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Activator.class);
+
+    /** Reason codes of rejections that do not come from a {@link BundleException}. */
+    public static final String POLICY_INVALID = "policy_invalid";
+    public static final String STORE_FAILED = "store_failed";
+    public static final String TRUSTED_KEYS_UNREADABLE = "trusted_keys_unreadable";
+    public static final String INTERNAL_ERROR = "internal_error";
+
+    private final PolicyStore store;
+    private final Path trustedKeysFile;
+    private final Limits limits;
+    private final Clock clock;
+    private final ExecutorService worker;
+    private final AtomicReference<ActivePolicy> active;
+    private final List<Consumer<ActivePolicy>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final AtomicLong rejections = new AtomicLong();
+    /** Lowest revision a new bundle must exceed: the active one, or the stored one that failed to restore. */
+    private long revisionFloor;
+    private volatile ActivationResult lastResult;
+
+    /**
+     * @param store           where accepted bundles are committed; this activator is its only writer
+     * @param trustedKeysFile the key set, re-read for every activation so a rotated file needs no restart
+     */
+    public Activator(PolicyStore store, Path trustedKeysFile, Limits limits, Clock clock) {
+        this.store = Objects.requireNonNull(store, "store");
+        this.trustedKeysFile = Objects.requireNonNull(trustedKeysFile, "trustedKeysFile");
+        this.limits = Objects.requireNonNull(limits, "limits");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.active = new AtomicReference<>(ActivePolicy.denyAll(clock.instant()));
+        this.worker = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "clawgress-activation");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** The policy enforced now; any thread, never blocks. */
+    public ActivePolicy active() {
+        return active.get();
+    }
+
+    /** The compiled snapshot enforced now, for {@code PolicyDecider}. */
+    public Supplier<PolicySnapshot> snapshots() {
+        return () -> active.get().snapshot();
+    }
+
+    /** The last activation's result, or {@code null} before any. */
+    public ActivationResult lastResult() {
+        return lastResult;
+    }
+
+    /** Candidates rejected since start. */
+    public long rejections() {
+        return rejections.get();
+    }
+
+    /** Runs after each swap, on the activation thread; must not block for long. */
+    public void onActivated(Consumer<ActivePolicy> listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    /**
+     * At start, before the listener accepts: enforces the last-known-good bundle from the store, verified again
+     * (a store file edited on disk is refused like any other tampered bundle). With none, or one that no longer
+     * verifies (key removed, expired), everything stays denied. Blocks the caller.
+     */
+    public ActivationResult restore() {
+        return join(CompletableFuture.supplyAsync(this::restoreOnWorker, worker));
+    }
+
+    /** Queues a candidate; the returned future completes on the activation thread with its result. */
+    public CompletableFuture<ActivationResult> submit(BundleCandidate candidate, boolean rollback) {
+        Objects.requireNonNull(candidate, "candidate");
+        try {
+            return CompletableFuture.supplyAsync(() -> activateOnWorker(candidate, rollback), worker);
+        } catch (RejectedExecutionException e) {
+            return CompletableFuture.completedFuture(ActivationResult.rejected(candidate.source(), 0, null,
+                    INTERNAL_ERROR, "activation is shut down"));
+        }
+    }
+
+    /** {@link BundleSink}: a new candidate from a source (file, drop directory, URL); never a rollback. */
+    @Override
+    public void offer(BundleCandidate candidate) {
+        submit(candidate, false);
+    }
+
+    /** Waits for a result without letting an activation failure escape as an exception. */
+    public static ActivationResult join(CompletableFuture<ActivationResult> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for an activation", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("activation failed unexpectedly", e.getCause());
+        }
+    }
+
+    // ---- on the activation thread ------------------------------------------------------------------------------
+
+    private ActivationResult restoreOnWorker() {
+        Optional<StoredBundle> stored;
+        try {
+            stored = store.active();
+        } catch (StoreException e) {
+            log.error("policy store unreadable ({}): denying everything until a valid bundle is activated",
+                    e.getMessage());
+            return finish(ActivationResult.rejected("store", 0, null, STORE_FAILED, e.getMessage()));
+        }
+        if (stored.isEmpty()) {
+            log.warn("no policy bundle in the store yet: denying everything until a valid bundle is activated");
+            return lastResult = new ActivationResult(ActivationResult.Outcome.UNCHANGED, 0, null, "store",
+                    null, "no stored bundle");
+        }
+        StoredBundle sb = stored.get();
+        revisionFloor = sb.revision();
+        String source = "store (from " + sb.source() + ")";
+        try {
+            Compiled c = compile(sb.bytes(), 0, true);
+            ActivePolicy next = new ActivePolicy(c.snapshot, c.bundle.revision(), c.bundle.kid(), source, sb.sha256(),
+                    clock.instant(), c.bundle.expires());
+            swap(next);
+            record(new HistoryEntry(clock.instant(), source, c.bundle.kid(), c.bundle.revision(), "restored", null,
+                    null));
+            log.info("policy restored from the store: revision {} (kid {}), {} (expires {})", next.revision(),
+                    next.kid(), describe(c.set), next.expires());
+            return lastResult = new ActivationResult(ActivationResult.Outcome.ACTIVATED, next.revision(), next.kid(),
+                    source, null, "restored last-known-good");
+        } catch (RuntimeException e) {
+            log.error("restoring stored policy revision {} failed on a bug: denying everything", sb.revision(), e);
+            return finish(ActivationResult.rejected(source, sb.revision(), sb.kid(), INTERNAL_ERROR, String.valueOf(e)));
+        } catch (Rejection r) {
+            log.error("stored policy revision {} no longer verifies ({}: {}): denying everything until a valid bundle"
+                    + " is activated", sb.revision(), r.code, r.getMessage());
+            return finish(ActivationResult.rejected(source, sb.revision(), sb.kid(), r.code, r.getMessage()));
+        }
+    }
+
+    private ActivationResult activateOnWorker(BundleCandidate candidate, boolean rollback) {
+        String source = candidate.source();
+        try {
+            String sha256 = sha256(candidate.bytes());
+            ActivePolicy current = active.get();
+            if (sha256.equals(current.sha256())) {
+                log.info("policy bundle from {} is the active revision {} already", source, current.revision());
+                return lastResult = new ActivationResult(ActivationResult.Outcome.UNCHANGED, current.revision(),
+                        current.kid(), source, null, "already active");
+            }
+            Compiled c;
+            try {
+                c = compile(candidate.bytes(), Math.max(current.revision(), revisionFloor), rollback);
+            } catch (Rejection r) {
+                return finish(ActivationResult.rejected(source, r.revision, r.kid, r.code, r.getMessage()));
+            }
+            VerifiedBundle b = c.bundle;
+            boolean rolledBack = b.revision() <= current.revision();
+            Instant now = clock.instant();
+            String outcome = rolledBack ? ActivationResult.Outcome.ROLLED_BACK.code()
+                    : ActivationResult.Outcome.ACTIVATED.code();
+            try {
+                store.commitActivation(new StoredBundle(b.revision(), candidate.bytes(), sha256, b.kid(), source, now),
+                        new HistoryEntry(now, source, b.kid(), b.revision(), outcome, null, null));
+            } catch (StoreException e) {
+                return finish(ActivationResult.rejected(source, b.revision(), b.kid(), STORE_FAILED,
+                        "cannot commit to the policy store: " + e.getMessage()));
+            }
+            ActivePolicy next = new ActivePolicy(c.snapshot, b.revision(), b.kid(), source, sha256, now, b.expires());
+            swap(next);
+            revisionFloor = b.revision();
+            log.info("policy {}: revision {} (kid {}) from {}, {} (was revision {}; expires {})",
+                    rolledBack ? "rolled back" : "activated", b.revision(), b.kid(), source, describe(c.set),
+                    current.revision(), b.expires());
+            return lastResult = new ActivationResult(rolledBack ? ActivationResult.Outcome.ROLLED_BACK
+                    : ActivationResult.Outcome.ACTIVATED, b.revision(), b.kid(), source, null, null);
+        } catch (RuntimeException e) {
+            log.error("policy activation from {} failed on a bug; the active policy is unchanged", source, e);
+            return finish(ActivationResult.rejected(source, 0, null, INTERNAL_ERROR, String.valueOf(e)));
+        }
+    }
+
+    private Compiled compile(byte[] bytes, long activeRevision, boolean rollback) throws Rejection {
+        TrustedKeys keys;
+        try {
+            keys = TrustedKeys.read(trustedKeysFile);
+        } catch (BundleException e) {
+            throw new Rejection(e.reason().code(), e.detail(), 0, null);
+        } catch (IOException e) {
+            throw new Rejection(TRUSTED_KEYS_UNREADABLE, "cannot read trusted keys " + trustedKeysFile + ": "
+                    + e.getMessage(), 0, null);
+        }
+        VerifiedBundle bundle;
+        try {
+            bundle = BundleVerifier.verify(BundleReader.read(bytes, limits), keys, clock.instant(), activeRevision,
+                    rollback);
+        } catch (BundleException e) {
+            throw new Rejection(e.reason().code(), e.detail(), 0, null);
+        }
+        PolicySet set;
+        try {
+            set = PolicyParser.parseBundleFiles(bundle.files());
+        } catch (PolicyException e) {
+            throw new Rejection(POLICY_INVALID, e.getMessage(), bundle.revision(), bundle.kid());
+        }
+        return new Compiled(bundle, set, PolicyCompiler.compile(set, Long.toString(bundle.revision())));
+    }
+
+    private void swap(ActivePolicy next) {
+        active.set(next);
+        for (Consumer<ActivePolicy> l : listeners) {
+            try {
+                l.accept(next);
+            } catch (RuntimeException e) {
+                log.error("policy activation listener failed", e);
+            }
+        }
+    }
+
+    private ActivationResult finish(ActivationResult rejected) {
+        rejections.incrementAndGet();
+        ActivePolicy current = active.get();
+        log.warn("policy bundle rejected: {}; still enforcing {}", rejected,
+                current.signed() ? "revision " + current.revision() : "deny-all (no valid bundle)");
+        record(new HistoryEntry(clock.instant(), rejected.source(), rejected.kid(), rejected.revision(),
+                ActivationResult.Outcome.REJECTED.code(), rejected.reasonCode(), rejected.message()));
+        lastResult = rejected;
+        return rejected;
+    }
+
+    private void record(HistoryEntry entry) {
+        try {
+            store.recordHistory(entry);
+        } catch (StoreException e) {
+            log.error("cannot record activation history ({}): {}", e.getMessage(), entry);
+        }
+    }
+
+    private static String describe(PolicySet set) {
+        int rules = set.policies().stream().mapToInt(p -> p.rules().size()).sum();
+        return set.policies().size() + " policies, " + rules + " rules, " + set.bindings().size() + " bindings";
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is mandatory in every JDK", e);
+        }
+    }
+
+    /** Finishes queued activations (up to 10 s) and stops the thread. The store is the caller's to close after. */
+    @Override
+    public void close() {
+        worker.shutdown();
+        try {
+            if (!worker.awaitTermination(10, TimeUnit.SECONDS)) {
+                worker.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            worker.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private record Compiled(VerifiedBundle bundle, PolicySet set, PolicySnapshot snapshot) {
+    }
+
+    /** A candidate refused at some step; carries what was known of it by then. */
+    private static final class Rejection extends Exception {
+        private static final long serialVersionUID = 1L;
+        final String code;
+        final long revision;
+        final String kid;
+
+        Rejection(String code, String message, long revision, String kid) {
+            super(message, null, false, false);
+            this.code = code;
+            this.revision = revision;
+            this.kid = kid;
+        }
+    }
+}
