@@ -8,6 +8,7 @@ import io.clawgress.enforcement.activation.source.BundleFileSource;
 import io.clawgress.enforcement.activation.source.BundleUrlSource;
 import io.clawgress.enforcement.activation.source.DropDirectorySource;
 import io.clawgress.enforcement.activation.source.SslContexts;
+import io.clawgress.enforcement.bundle.BundleBuilder;
 import io.clawgress.enforcement.bundle.BundleException;
 import io.clawgress.enforcement.bundle.Limits;
 import io.clawgress.enforcement.bundle.TrustedKey;
@@ -133,7 +134,10 @@ final class PolicyService implements AutoCloseable {
     private static ActivePolicy unsigned(Path dir, Clock clock) throws Clawgressd.StartException {
         PolicySet set;
         try {
-            set = PolicyParser.parseDirectory(dir);
+            // Read like a bundle (every *.yaml at any depth), as `clawgressctl bundle build --dir` would pack it.
+            set = PolicyParser.parseBundleFiles(BundleBuilder.readDirectory(dir.toRealPath()));
+        } catch (IOException e) {
+            throw new Clawgressd.StartException("unsafe_unsigned_policy_dir " + dir + ": " + e.getMessage(), e);
         } catch (PolicyException e) {
             throw new Clawgressd.StartException("unsafe_unsigned_policy_dir " + dir + " is invalid:\n"
                     + e.getMessage(), e);

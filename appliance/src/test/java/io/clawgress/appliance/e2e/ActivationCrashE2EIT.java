@@ -83,7 +83,7 @@ class ActivationCrashE2EIT {
 
                 long next = ++counter;
                 SignedPolicy.drop(drop, "r" + next + ".tar.gz", signed.bundle(next, bigPolicy(next)));
-                long delayMs = random.nextLong(activationMs * 2);
+                long delayMs = random.nextLong(activationMs);
                 Thread.sleep(delayMs);
                 g.process().handle().destroyForcibly();
                 g.process().waitForExit(T);
