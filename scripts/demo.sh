@@ -152,8 +152,8 @@ try "port 8080 not allowed: default deny, reset" http://198.18.2.2:8080/
 try "denied by rule no-second-host" http://198.18.2.3/
 try "the gateway's own listener: refused as loop" http://198.18.1.1:15001/
 
-printf '\n  agent$ socat -u - TCP:198.18.2.2:7000 &      # allowed by rule database, held open\n'
-sleep 60 | ip netns exec "$AG" socat -u - TCP:198.18.2.2:7000 2>"$WORK/held.log" &
+printf '\n  agent$ socat -u TCP:198.18.2.2:7000 - &      # allowed by rule database, held open\n'
+ip netns exec "$AG" socat -u TCP:198.18.2.2:7000 - >/dev/null 2>"$WORK/held.log" &
 HELD_PID=$!
 sleep 1
 
@@ -179,7 +179,7 @@ cp "$WORK/bundle-r2.tar.gz" "$WORK/r2.tmp" && mv "$WORK/r2.tmp" "$WORK/drop/bund
 wait_log "policy activated: revision 2"
 wait_log "policy revision 2: .* revoked"
 wait "$HELD_PID" 2>/dev/null || true
-printf '    held connection: %s\n' "$(tail -1 "$WORK/held.log" 2>/dev/null || echo closed)"
+printf '    the held connection, as socat in the agent saw it: %s\n' "$(tail -1 "$WORK/held.log")"
 try "port 80 is no longer allowed" http://198.18.2.2/
 try "port 8080 is now allowed by rule web" http://198.18.2.2:8080/
 

@@ -222,8 +222,10 @@ class PolicyBundlesE2EIT {
         Instant end = Instant.parse(revoked.get("start").asText())
                 .plusNanos((long) (revoked.get("duration_ms").asDouble() * 1_000_000));
         Instant activatedAt = logTime(activated);
-        assertThat(Duration.between(activatedAt, end)).as("closed within 1 s of activation")
-                .isLessThan(Duration.ofSeconds(1));
+        Duration afterActivation = Duration.between(activatedAt, end);
+        System.out.printf("[e2e bundles] open flow revoked %d ms after the activation was logged%n",
+                afterActivation.toMillis());
+        assertThat(afterActivation).as("closed within 1 s of activation").isLessThan(Duration.ofSeconds(1));
 
         assertThat(b.events("done")).as("the flow revision 2 still allows stays open").isEmpty();
         assertThat(gateway.flowRecords()).noneMatch(r -> r.get("original_destination").asText()
