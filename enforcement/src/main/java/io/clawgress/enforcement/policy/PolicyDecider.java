@@ -11,7 +11,8 @@ import java.util.function.Supplier;
 
 /**
  * The {@link FlowDecider} over compiled policies: reads the current snapshot once per flow (so a swap during the
- * decision changes nothing it saw), takes the identity from the snapshot's subnet bindings, and decides. Replaces
+ * decision changes nothing it saw), takes the identity the agent proved on the flow or else the snapshot's subnet
+ * binding for its source, and decides. Replaces
  * the static policy's decider behind the same SPI. Safe on any thread; called on event loops.
  */
 public final class PolicyDecider implements FlowDecider {
@@ -28,7 +29,9 @@ public final class PolicyDecider implements FlowDecider {
     @Override
     public Decision decide(FlowFacts facts) {
         PolicySnapshot snapshot = current.get();
-        Optional<Identity> identity = snapshot.identify(facts.source().getAddress());
+        // A proven identity (mTLS, JWT) outranks the subnet binding: it names the agent, not the machine.
+        Optional<Identity> identity = facts.presented().isPresent() ? facts.presented()
+                : snapshot.identify(facts.source().getAddress());
         PolicyDecision d = snapshot.decide(facts, identity);
         return new Decision(identity, d.verdict(), d.revision());
     }

@@ -341,6 +341,30 @@ class PolicyDecisionTableTest {
     }
 
     @Test
+    void deciderPrefersAProvenIdentityToTheSubnetBinding() {
+        PolicyDecider decider = new PolicyDecider(() -> snapshot);
+        FlowFacts fromBillingSubnet = new FlowFacts("f", endpoint("198.18.2.9:1234"), endpoint("192.0.2.41:443"),
+                PeekFacts.tls("payouts.stripe.com", List.of(), false));
+        assertThat(decider.decide(fromBillingSubnet).verdict()).as("min_auth mtls refuses the subnet identity")
+                .isInstanceOf(Verdict.Deny.class);
+
+        Identity proven = id("billing-bot", "billing", "prod", AuthMethod.MTLS, true);
+        var d = decider.decide(fromBillingSubnet.withPresented(proven));
+        assertThat(d.identity()).contains(proven);
+        assertThat(d.verdict()).isInstanceOf(Verdict.Relay.class);
+
+        var fromNowhere = decider.decide(new FlowFacts("f", endpoint("198.51.100.1:1234"),
+                endpoint("192.0.2.41:443"), PeekFacts.tls("payouts.stripe.com", List.of(), false))
+                .withPresented(proven));
+        assertThat(fromNowhere.identity()).as("the proof names the agent wherever it connects from").contains(proven);
+        assertThat(fromNowhere.verdict()).isInstanceOf(Verdict.Relay.class);
+
+        var disabled = decider.decide(fromBillingSubnet.withPresented(
+                id("billing-bot", "billing", "prod", AuthMethod.MTLS, false)));
+        assertThat(disabled.verdict().ruleId()).isEqualTo("agent_disabled");
+    }
+
+    @Test
     void denyAllSnapshotDeniesEverything() {
         PolicySnapshot none = PolicySnapshot.denyAll("none");
         PolicyDecision d = none.decide(facts("research", "tls:api.openai.com", "104.18.6.192:443"),
