@@ -1,0 +1,85 @@
+package io.clawgress.appliance.ctl;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.clawgress.appliance.ExitCodes;
+import io.clawgress.enforcement.agents.AgentDirectory;
+import io.clawgress.enforcement.agents.AgentRecord;
+import io.clawgress.enforcement.agents.AgentRegistry;
+import io.clawgress.enforcement.agents.AgentRegistryException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** {@code clawgressctl agent list}: every registered agent, by id, read in one transaction. */
+@Command(name = "list", mixinStandardHelpOptions = true,
+        description = {"List the registered agents, by id."},
+        exitCodeListHeading = "Exit codes:%n",
+        exitCodeList = {"0:listed (possibly none)", "1:the registry cannot be used", "2:bad arguments"})
+final class AgentListCommand extends AgentVerb {
+
+    private static final List<String> HEADER = List.of("AGENT_ID", "STATUS", "TEAM_ID", "PROJECT_ID", "ENVIRONMENT",
+            "TRUST_TIER", "UPDATED_AT");
+
+    @Option(names = "--json", description = "Print the result as JSON.")
+    boolean json;
+
+    @Override
+    protected boolean jsonOutput() {
+        return json;
+    }
+
+    @Override
+    protected int run() throws Failure {
+        AgentDirectory directory;
+        try (AgentRegistry registry = open(false)) {
+            directory = registry == null ? AgentDirectory.EMPTY : registry.snapshot();
+        } catch (AgentRegistryException e) {
+            throw failure(e);
+        }
+        List<AgentRecord> agents = directory.records();
+        if (json) {
+            ObjectNode o = Json.object();
+            o.put("registry", registryDir().toString());
+            o.put("generation", directory.generation());
+            ArrayNode a = o.putArray("agents");
+            agents.forEach(r -> a.add(AgentJson.agent(r)));
+            out().println(Json.write(o));
+            return ExitCodes.OK;
+        }
+        if (!agents.isEmpty()) {
+            List<List<String>> rows = new ArrayList<>();
+            rows.add(HEADER);
+            for (AgentRecord r : agents) {
+                rows.add(List.of(r.agentId(), r.status().code(), orDash(r.teamId()), orDash(r.projectId()),
+                        orDash(r.environment()), orDash(r.trustTier()), r.updatedAt().toString()));
+            }
+            printTable(rows);
+        }
+        long active = agents.stream().filter(AgentRecord::active).count();
+        out().println(agents.size() + (agents.size() == 1 ? " agent" : " agents") + " (" + active + " active, "
+                + (agents.size() - active) + " disabled), registry generation " + directory.generation());
+        return ExitCodes.OK;
+    }
+
+    private void printTable(List<List<String>> rows) {
+        int[] widths = new int[HEADER.size()];
+        for (List<String> row : rows) {
+            for (int i = 0; i < widths.length; i++) {
+                widths[i] = Math.max(widths[i], row.get(i).length());
+            }
+        }
+        for (List<String> row : rows) {
+            StringBuilder b = new StringBuilder();
+            for (int i = 0; i < widths.length; i++) {
+                b.append(row.get(i));
+                if (i < widths.length - 1) {
+                    b.append(" ".repeat(widths[i] - row.get(i).length() + 2));
+                }
+            }
+            out().println(b);
+        }
+    }
+}
