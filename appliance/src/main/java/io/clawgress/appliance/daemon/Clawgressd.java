@@ -58,14 +58,15 @@ public final class Clawgressd implements AutoCloseable {
         }
         TransparentProxy proxy;
         try {
-            proxy = TransparentProxy.start(config.proxy(), new PolicyDecider(policy.snapshots()), flowLog);
+            proxy = TransparentProxy.start(config.proxy(), new PolicyDecider(policy.snapshots(), policy.agentDirectory()),
+                    flowLog);
         } catch (TransparentProxy.ListenerException e) {
             policy.close();
             flowLog.close();
             throw new StartException(e.getMessage(), e);
         }
         try {
-            policy.startSources(active -> revokeDenied(proxy, active));
+            policy.startSources(active -> revokeDenied(proxy, active), agents -> revokeAgents(proxy, agents));
         } catch (StartException e) {
             proxy.stop(STOP_GRACE);
             policy.close();
@@ -88,6 +89,17 @@ public final class Clawgressd implements AutoCloseable {
             } else {
                 log.info("policy revision {}: {} open flow(s) revoked, re-evaluated in {} ms", active.revision(),
                         revoked, (System.nanoTime() - start) / 1_000_000);
+            }
+        });
+    }
+
+    /** After the registry disabled agents (watcher thread): their open flows are re-decided, so reset. */
+    private static void revokeAgents(TransparentProxy proxy, java.util.Set<String> agents) {
+        proxy.reevaluateOpenFlows().whenComplete((revoked, error) -> {
+            if (error != null) {
+                log.error("re-evaluating open flows after disabling {} failed", agents, error);
+            } else {
+                log.info("agents {} disabled: {} open flow(s) revoked", agents, revoked);
             }
         });
     }

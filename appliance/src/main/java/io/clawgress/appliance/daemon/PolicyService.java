@@ -5,6 +5,10 @@ import io.clawgress.enforcement.activation.ActivationResult;
 import io.clawgress.enforcement.activation.ActivePolicy;
 import io.clawgress.enforcement.activation.Activator;
 import io.clawgress.enforcement.activation.source.BundleFileSource;
+import io.clawgress.enforcement.agents.AgentDirectory;
+import io.clawgress.enforcement.agents.AgentDirectoryWatcher;
+import io.clawgress.enforcement.agents.AgentRegistry;
+import io.clawgress.enforcement.agents.AgentRegistryException;
 import io.clawgress.enforcement.activation.source.BundleUrlSource;
 import io.clawgress.enforcement.activation.source.DropDirectorySource;
 import io.clawgress.enforcement.activation.source.SslContexts;
@@ -36,6 +40,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -60,14 +65,20 @@ final class PolicyService implements AutoCloseable {
     private final PolicySettings settings;
     private final Clock clock;
     private final List<AutoCloseable> sources = new ArrayList<>();
+    private final AgentRegistry registry;
+    private final AgentDirectoryWatcher agents;
+    private volatile Consumer<Set<String>> onAgentsDisabled = ids -> { };
 
     private PolicyService(PolicySettings settings, Clock clock, AtomicReference<ActivePolicy> fixed,
-                          Activator activator, PolicyStore store) {
+                          Activator activator, PolicyStore store, AgentRegistry registry,
+                          AgentDirectoryWatcher agents) {
         this.settings = settings;
         this.clock = clock;
         this.fixed = fixed;
         this.activator = activator;
         this.store = store;
+        this.registry = registry;
+        this.agents = agents;
     }
 
     /**
@@ -79,14 +90,16 @@ final class PolicyService implements AutoCloseable {
     static PolicyService start(PolicySettings settings, Clock clock) throws Clawgressd.StartException {
         Objects.requireNonNull(settings, "settings");
         if (settings.unsafeDir().isPresent()) {
-            return new PolicyService(settings, clock, new AtomicReference<>(unsigned(settings.unsafeDir().get(),
-                    clock)), null, null);
+            ActivePolicy unsigned = unsigned(settings.unsafeDir().get(), clock);
+            AgentRegistry registry = openRegistry(settings);
+            return withAgents(registry, r -> new PolicyService(settings, clock, new AtomicReference<>(unsigned), null,
+                    null, registry, r));
         }
         if (settings.trustedKeys() == null) {
             log.warn("no policy.trusted_keys in the config: no signed bundle can be activated and every connection"
                     + " will be denied (docs/config.md#policy)");
             return new PolicyService(settings, clock, new AtomicReference<>(ActivePolicy.denyAll(clock.instant())),
-                    null, null);
+                    null, null, null, null);
         }
         try {
             TrustedKeys keys = TrustedKeys.read(settings.trustedKeys());
@@ -97,13 +110,26 @@ final class PolicyService implements AutoCloseable {
                     + e.getMessage(), e);
         }
         PolicyStore store = openStore(settings);
+        AgentRegistry registry;
+        try {
+            registry = openRegistry(settings);
+        } catch (Clawgressd.StartException e) {
+            store.close();
+            throw e;
+        }
         Activator activator = new Activator(store, settings.trustedKeys(), limits(settings), clock);
         ActivationResult restored = activator.restore();
         log.info("policy store {}: {}", settings.storeDir(), restored);
-        return new PolicyService(settings, clock, null, activator, store);
+        try {
+            return withAgents(registry, r -> new PolicyService(settings, clock, null, activator, store, registry, r));
+        } catch (Clawgressd.StartException e) {
+            activator.close();
+            store.close();
+            throw e;
+        }
     }
 
-    private static PolicyStore openStore(PolicySettings settings) throws Clawgressd.StartException {
+    private static void createStateDir(PolicySettings settings) throws Clawgressd.StartException {
         Path stateDir = settings.stateDir();
         try {
             if (!Files.isDirectory(stateDir)) {
@@ -113,6 +139,61 @@ final class PolicyService implements AutoCloseable {
         } catch (IOException e) {
             throw new Clawgressd.StartException("cannot create state_dir " + stateDir + ": " + e.getMessage(), e);
         }
+    }
+
+    private static AgentRegistry openRegistry(PolicySettings settings) throws Clawgressd.StartException {
+        createStateDir(settings);
+        Path dir = AgentRegistry.directoryIn(settings.stateDir());
+        try {
+            return AgentRegistry.open(dir);
+        } catch (AgentRegistryException e) {
+            throw new Clawgressd.StartException("cannot open the agent registry " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Starts the registry watcher, whose listener reaches the service once it exists. */
+    private static PolicyService withAgents(AgentRegistry registry,
+                                            java.util.function.Function<AgentDirectoryWatcher, PolicyService> make)
+            throws Clawgressd.StartException {
+        AtomicReference<PolicyService> self = new AtomicReference<>();
+        AgentDirectoryWatcher watcher;
+        try {
+            watcher = AgentDirectoryWatcher.start(registry, AgentDirectoryWatcher.DEFAULT_PERIOD, (before, now) -> {
+                PolicyService s = self.get();
+                if (s != null) {
+                    s.agentsChanged(before, now);
+                }
+            });
+        } catch (AgentRegistryException e) {
+            registry.close();
+            throw new Clawgressd.StartException("cannot read the agent registry " + registry.directory() + ": "
+                    + e.getMessage(), e);
+        }
+        PolicyService service = make.apply(watcher);
+        self.set(service);
+        log.info("agent registry {}: {} agent(s), generation {}; polled every {} ms", registry.directory(),
+                watcher.current().size(), watcher.current().generation(),
+                AgentDirectoryWatcher.DEFAULT_PERIOD.toMillis());
+        return service;
+    }
+
+    /** On the watcher's thread: agents newly disabled (or removed) are denied from now on, open flows included. */
+    private void agentsChanged(AgentDirectory before, AgentDirectory now) {
+        Set<String> off = now.deactivatedSince(before);
+        if (!off.isEmpty()) {
+            log.info("agent registry generation {}: disabled {}", now.generation(), off);
+            onAgentsDisabled.accept(off);
+        }
+    }
+
+    /** What decisions read for agent status: the registry's latest directory, or none. */
+    Supplier<AgentDirectory> agentDirectory() {
+        AgentDirectoryWatcher w = agents;
+        return w != null ? w::current : () -> AgentDirectory.EMPTY;
+    }
+
+    private static PolicyStore openStore(PolicySettings settings) throws Clawgressd.StartException {
+        createStateDir(settings);
         // Room for every kept generation at the largest size, plus history and LMDB's own pages.
         long mapSize = (settings.generations() + 2L) * settings.maxBundleBytes() + 64L * StoreSettings.MIB;
         try {
@@ -171,7 +252,9 @@ final class PolicyService implements AutoCloseable {
      * returns (so "ready" means it is enforced, when valid and newer); the drop directory and URL run on their own
      * threads.
      */
-    void startSources(Consumer<ActivePolicy> onActivated) throws Clawgressd.StartException {
+    void startSources(Consumer<ActivePolicy> onActivated, Consumer<Set<String>> agentsDisabled)
+            throws Clawgressd.StartException {
+        onAgentsDisabled = Objects.requireNonNull(agentsDisabled, "agentsDisabled");
         if (activator == null) {
             return;
         }
@@ -218,6 +301,12 @@ final class PolicyService implements AutoCloseable {
             } catch (Exception e) {
                 log.warn("closing bundle source {}: {}", s, e.toString());
             }
+        }
+        if (agents != null) {
+            agents.close();
+        }
+        if (registry != null) {
+            registry.close();
         }
         if (activator != null) {
             activator.close();

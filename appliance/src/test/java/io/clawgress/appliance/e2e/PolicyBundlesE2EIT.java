@@ -288,6 +288,52 @@ class PolicyBundlesE2EIT {
         assertThat(allowed.get("policy_revision").asText()).isEqualTo("unsafe-unsigned");
     }
 
+    @Test
+    @Order(6)
+    void disablingAnAgentInTheRegistryClosesItsOpenFlowsWithinASecondAndDeniesNewOnes() throws Exception {
+        // Still the gateway of the previous test (unsafe directory, state in unsigned-state): rules allow 7001.
+        String stateDir = dir.resolve("unsigned-state").toString();
+        ctl("agent", "add", "e2e-agent", "--team", "qa", "--state-dir", stateDir);
+        ManagedProcess held = hold("hold-c", 7001);
+        held.awaitEvent("connected", T);
+        Await.until(T, "the held flow relayed", () -> silent7001.events("accept").size() >= 2, gateway::describe);
+
+        ctl("agent", "disable", "e2e-agent", "--reason", "e2e: key leaked", "--state-dir", stateDir);
+        Instant disabled = Instant.now();
+        JsonNode done = held.awaitEvent("done", T);
+        assertThat(done.get("ended").asText()).isEqualTo("reset");
+        JsonNode revoked = recordWhere("the held flow's record", r -> r.get("original_destination").asText()
+                .equals(UPSTREAM + ":7001") && r.get("termination").asText().equals("policy_revoked"));
+        assertThat(revoked.get("detail").asText()).contains("rule agent_disabled: agent e2e-agent is disabled");
+        Instant end = Instant.parse(revoked.get("start").asText())
+                .plusNanos((long) (revoked.get("duration_ms").asDouble() * 1_000_000));
+        Duration afterDisable = Duration.between(disabled, end);
+        System.out.printf("[e2e bundles] flow of a disabled agent closed %d ms after clawgressctl returned%n",
+                afterDisable.toMillis());
+        assertThat(afterDisable).as("closed within 1 s of the disable").isLessThan(Duration.ofSeconds(1));
+
+        JsonNode denied = curl(42021, 80);
+        assertThat(denied.get("verdict").asText()).isEqualTo("deny");
+        assertThat(denied.get("rule").asText()).isEqualTo("agent_disabled");
+
+        ctl("agent", "enable", "e2e-agent", "--state-dir", stateDir);
+        Await.until(T, "the agent enabled again", () -> {
+            JsonNode r = curl(42022 + (int) (System.nanoTime() % 1000), 80);
+            return r.get("verdict").asText().equals("relay");
+        }, gateway::describe);
+    }
+
+    private static void ctl(String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add(io.clawgress.testing.netns.Repo.root().resolve("bin/clawgressctl").toString());
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(String.join(" ", command) + "\n" + out).isZero();
+    }
+
     // ---- helpers ----------------------------------------------------------------------------------------------
 
     private ManagedProcess hold(String name, int port) {

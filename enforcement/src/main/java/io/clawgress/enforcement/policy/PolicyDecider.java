@@ -4,6 +4,8 @@ import io.clawgress.api.Decision;
 import io.clawgress.api.FlowDecider;
 import io.clawgress.api.FlowFacts;
 import io.clawgress.api.Identity;
+import io.clawgress.enforcement.agents.AgentDirectory;
+import io.clawgress.enforcement.agents.AgentRecord;
 
 import java.util.Objects;
 import java.util.Optional;
@@ -18,12 +20,22 @@ import java.util.function.Supplier;
 public final class PolicyDecider implements FlowDecider {
 
     private final Supplier<PolicySnapshot> current;
+    private final Supplier<AgentDirectory> agents;
 
     /**
      * @param current the active snapshot (e.g. an {@code AtomicReference::get} swapped by activation); never null
      */
     public PolicyDecider(Supplier<PolicySnapshot> current) {
+        this(current, () -> AgentDirectory.EMPTY);
+    }
+
+    /**
+     * @param agents the agent registry's latest directory: an agent it lists as disabled is denied everywhere
+     *               (DESIGN.md §4), whatever the bundle's bindings say
+     */
+    public PolicyDecider(Supplier<PolicySnapshot> current, Supplier<AgentDirectory> agents) {
         this.current = Objects.requireNonNull(current, "current");
+        this.agents = Objects.requireNonNull(agents, "agents");
     }
 
     @Override
@@ -32,6 +44,14 @@ public final class PolicyDecider implements FlowDecider {
         // A proven identity (mTLS, JWT) outranks the subnet binding: it names the agent, not the machine.
         Optional<Identity> identity = facts.presented().isPresent() ? facts.presented()
                 : snapshot.identify(facts.source().getAddress());
+        if (identity.isPresent() && identity.get().active()) {
+            AgentRecord registered = agents.get().lookup(identity.get().agentId());
+            if (registered != null && !registered.active()) {
+                Identity i = identity.get();
+                identity = Optional.of(new Identity(i.agentId(), i.teamId(), i.projectId(), i.environment(),
+                        i.trustTier(), i.auth(), false));
+            }
+        }
         PolicyDecision d = snapshot.decide(facts, identity);
         return new Decision(identity, d.verdict(), d.revision());
     }

@@ -7,6 +7,9 @@ import io.clawgress.api.Identity;
 import io.clawgress.api.PeekFacts;
 import io.clawgress.api.Termination;
 import io.clawgress.api.Verdict;
+import io.clawgress.enforcement.agents.AgentDirectory;
+import io.clawgress.enforcement.agents.AgentRecord;
+import io.clawgress.enforcement.agents.AgentStatus;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -19,6 +22,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -26,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -362,6 +367,29 @@ class PolicyDecisionTableTest {
         var disabled = decider.decide(fromBillingSubnet.withPresented(
                 id("billing-bot", "billing", "prod", AuthMethod.MTLS, false)));
         assertThat(disabled.verdict().ruleId()).isEqualTo("agent_disabled");
+    }
+
+    @Test
+    void anAgentTheRegistryDisabledIsDeniedWhateverTheBindingSays() {
+        AtomicReference<AgentDirectory> registry = new AtomicReference<>(AgentDirectory.EMPTY);
+        PolicyDecider decider = new PolicyDecider(() -> snapshot, registry::get);
+        FlowFacts stripe = new FlowFacts("f", endpoint("198.18.2.9:1234"), endpoint("192.0.2.40:443"),
+                PeekFacts.tls("api.stripe.com", List.of(), false));
+        assertThat(decider.decide(stripe).verdict().ruleId()).as("not registered: the bundle decides")
+                .isEqualTo("stripe");
+
+        var now = Instant.parse("2026-11-21T12:00:00Z");
+        var billing = AgentRecord.newAgent("billing-bot", "billing", null, "prod",
+                null, null, now);
+        registry.set(AgentDirectory.of(1, List.of(billing)));
+        assertThat(decider.decide(stripe).verdict().ruleId()).as("registered and active").isEqualTo("stripe");
+
+        registry.set(AgentDirectory.of(2, List.of(billing.withStatus(
+                AgentStatus.DISABLED, "leaked key", now))));
+        var d = decider.decide(stripe);
+        assertThat(d.verdict().ruleId()).isEqualTo("agent_disabled");
+        assertThat(d.verdict().reason()).isEqualTo("agent billing-bot is disabled");
+        assertThat(d.identity().map(Identity::active)).contains(false);
     }
 
     @Test
