@@ -13,7 +13,7 @@ import java.util.concurrent.Callable;
                 + " (STATE_DIR/agents.lmdb). Works on the store directly: run it on the gateway, as root or the"
                 + " gateway's user; a running clawgressd picks up changes without a restart."},
         subcommands = {AgentAddCommand.class, AgentListCommand.class, AgentShowCommand.class,
-                AgentDisableCommand.class, AgentEnableCommand.class})
+                AgentDisableCommand.class, AgentEnableCommand.class, AgentCertCommand.class, AgentTokenCommand.class})
 final class AgentCommand implements Callable<Integer> {
 
     @Spec
