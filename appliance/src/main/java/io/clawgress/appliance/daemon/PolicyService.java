@@ -2,16 +2,16 @@ package io.clawgress.appliance.daemon;
 
 import io.clawgress.appliance.config.PolicySettings;
 import io.clawgress.enforcement.activation.ActivationResult;
-import io.clawgress.enforcement.activation.ActivePolicy;
 import io.clawgress.enforcement.activation.Activator;
+import io.clawgress.enforcement.activation.ActivePolicy;
 import io.clawgress.enforcement.activation.source.BundleFileSource;
+import io.clawgress.enforcement.activation.source.BundleUrlSource;
+import io.clawgress.enforcement.activation.source.DropDirectorySource;
+import io.clawgress.enforcement.activation.source.SslContexts;
 import io.clawgress.enforcement.agents.AgentDirectory;
 import io.clawgress.enforcement.agents.AgentDirectoryWatcher;
 import io.clawgress.enforcement.agents.AgentRegistry;
 import io.clawgress.enforcement.agents.AgentRegistryException;
-import io.clawgress.enforcement.activation.source.BundleUrlSource;
-import io.clawgress.enforcement.activation.source.DropDirectorySource;
-import io.clawgress.enforcement.activation.source.SslContexts;
 import io.clawgress.enforcement.bundle.BundleBuilder;
 import io.clawgress.enforcement.bundle.BundleException;
 import io.clawgress.enforcement.bundle.Limits;
@@ -25,6 +25,8 @@ import io.clawgress.enforcement.policy.PolicySnapshot;
 import io.clawgress.enforcement.store.PolicyStore;
 import io.clawgress.enforcement.store.StoreException;
 import io.clawgress.enforcement.store.StoreSettings;
+import io.clawgress.intercept.ca.CaException;
+import io.clawgress.intercept.ca.InterceptCa;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -141,8 +143,26 @@ final class PolicyService implements AutoCloseable {
         }
     }
 
+    /**
+     * The intercept CA lives in the state directory from the first start on, so operators can hand it to agents
+     * ({@code clawgressctl ca export}) before any rule intercepts. Key generation: called at start, never on a loop.
+     */
+    private static void ensureInterceptCa(PolicySettings settings, Clock clock) throws Clawgressd.StartException {
+        Path dir = InterceptCa.directoryIn(settings.stateDir());
+        try {
+            InterceptCa ca = InterceptCa.openOrCreate(dir, clock);
+            if (ca.created()) {
+                log.info("intercept CA created in {}: give agents its certificate (clawgressctl ca export) before"
+                        + " any rule intercepts their TLS", dir);
+            }
+        } catch (CaException e) {
+            throw new Clawgressd.StartException("intercept CA " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
     private static AgentRegistry openRegistry(PolicySettings settings) throws Clawgressd.StartException {
         createStateDir(settings);
+        ensureInterceptCa(settings, Clock.systemUTC());
         Path dir = AgentRegistry.directoryIn(settings.stateDir());
         try {
             return AgentRegistry.open(dir);

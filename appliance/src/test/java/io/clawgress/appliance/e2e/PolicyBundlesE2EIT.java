@@ -293,6 +293,8 @@ class PolicyBundlesE2EIT {
     void disablingAnAgentInTheRegistryClosesItsOpenFlowsWithinASecondAndDeniesNewOnes() throws Exception {
         // Still the gateway of the previous test (unsafe directory, state in unsigned-state): rules allow 7001.
         String stateDir = dir.resolve("unsigned-state").toString();
+        assertThat(ctl("ca", "export", "--state-dir", stateDir)).as("the daemon made its intercept CA at start")
+                .startsWith("-----BEGIN CERTIFICATE-----");
         ctl("agent", "add", "e2e-agent", "--team", "qa", "--state-dir", stateDir);
         ManagedProcess held = hold("hold-c", 7001);
         held.awaitEvent("connected", T);
@@ -323,7 +325,7 @@ class PolicyBundlesE2EIT {
         }, gateway::describe);
     }
 
-    private static void ctl(String... args) throws IOException, InterruptedException {
+    private static String ctl(String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(io.clawgress.testing.netns.Repo.root().resolve("bin/clawgressctl").toString());
         command.addAll(List.of(args));
@@ -332,6 +334,7 @@ class PolicyBundlesE2EIT {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(String.join(" ", command) + "\n" + out).isZero();
+        return out;
     }
 
     // ---- helpers ----------------------------------------------------------------------------------------------
