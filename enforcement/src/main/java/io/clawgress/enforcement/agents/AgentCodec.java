@@ -1,10 +1,11 @@
 package io.clawgress.enforcement.agents;
 
 import io.clawgress.enforcement.agents.AgentRegistryException.Reason;
+import io.clawgress.enforcement.codec.ValueReader;
+import io.clawgress.enforcement.codec.ValueWriter;
+
 import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
-import java.time.DateTimeException;
 import java.time.Instant;
 
 /**
@@ -40,7 +41,7 @@ final class AgentCodec {
     }
 
     static byte[] longBytes(long value) {
-        return ByteBuffer.allocate(Long.BYTES).putLong(value).array();
+        return ValueWriter.longBytes(value);
     }
 
     static long decodeLong(byte[] bytes, String what) throws AgentRegistryException {
@@ -51,127 +52,51 @@ final class AgentCodec {
     }
 
     static byte[] encode(AgentRecord a) {
-        byte[][] strings = {utf8(a.teamId()), utf8(a.projectId()), utf8(a.environment()), utf8(a.trustTier()),
-                utf8(a.statusReason()), utf8(a.note())};
-        int size = 1 + 1 + 2 * (Long.BYTES + Integer.BYTES);
+        byte[][] strings = {ValueWriter.utf8(a.teamId()), ValueWriter.utf8(a.projectId()),
+                ValueWriter.utf8(a.environment()), ValueWriter.utf8(a.trustTier()), ValueWriter.utf8(a.statusReason()),
+                ValueWriter.utf8(a.note())};
+        int size = 1 + 1 + 2 * ValueWriter.INSTANT_BYTES;
         for (byte[] s : strings) {
-            size += Integer.BYTES + (s == null ? 0 : s.length);
+            size += ValueWriter.stringBytes(s);
         }
         ByteBuffer b = ByteBuffer.allocate(size);
         b.put(FORMAT).put(a.status() == AgentStatus.ACTIVE ? ACTIVE : DISABLED);
-        b.putLong(a.createdAt().getEpochSecond()).putInt(a.createdAt().getNano());
-        b.putLong(a.updatedAt().getEpochSecond()).putInt(a.updatedAt().getNano());
+        ValueWriter.putInstant(b, a.createdAt());
+        ValueWriter.putInstant(b, a.updatedAt());
         for (byte[] s : strings) {
-            if (s == null) {
-                b.putInt(-1);
-            } else {
-                b.putInt(s.length).put(s);
-            }
+            ValueWriter.putString(b, s);
         }
         return b.array();
     }
 
     static AgentRecord decode(String agentId, byte[] value) throws AgentRegistryException {
         String what = "agent '" + agentId + "'";
-        Reader r = new Reader(what, value);
-        r.format();
-        byte statusByte = r.byteValue("status");
-        AgentStatus status = switch (statusByte) {
-            case ACTIVE -> AgentStatus.ACTIVE;
-            case DISABLED -> AgentStatus.DISABLED;
-            default -> throw corrupt(what, "status " + statusByte + " (expected: 0 active or 1 disabled)");
-        };
-        Instant createdAt = r.instant("createdAt");
-        Instant updatedAt = r.instant("updatedAt");
-        String team = r.string("teamId");
-        String project = r.string("projectId");
-        String environment = r.string("environment");
-        String trustTier = r.string("trustTier");
-        String statusReason = r.string("statusReason");
-        String note = r.string("note");
-        r.end();
         try {
+            ValueReader r = new ValueReader(value);
+            r.format(FORMAT);
+            byte statusByte = r.byteValue("status");
+            AgentStatus status = switch (statusByte) {
+                case ACTIVE -> AgentStatus.ACTIVE;
+                case DISABLED -> AgentStatus.DISABLED;
+                default -> throw corrupt(what, "status " + statusByte + " (expected: 0 active or 1 disabled)");
+            };
+            Instant createdAt = r.instant("createdAt");
+            Instant updatedAt = r.instant("updatedAt");
+            String team = r.string("teamId", true);
+            String project = r.string("projectId", true);
+            String environment = r.string("environment", true);
+            String trustTier = r.string("trustTier", true);
+            String statusReason = r.string("statusReason", true);
+            String note = r.string("note", true);
+            r.end();
             return new AgentRecord(agentId, team, project, environment, trustTier, status, statusReason, note,
                     createdAt, updatedAt);
-        } catch (IllegalArgumentException | NullPointerException e) {
+        } catch (ValueReader.Malformed | IllegalArgumentException | NullPointerException e) {
             throw corrupt(what, e.getMessage());
         }
     }
 
     static AgentRegistryException corrupt(String what, String detail) {
         return new AgentRegistryException(Reason.CORRUPT, what + ": " + detail);
-    }
-
-    private static byte[] utf8(String s) {
-        return s == null ? null : s.getBytes(StandardCharsets.UTF_8);
-    }
-
-    /** Bounds-checked reads over one value; every failure names the value and the field. */
-    private static final class Reader {
-        private final String what;
-        private final ByteBuffer b;
-
-        Reader(String what, byte[] value) {
-            this.what = what;
-            this.b = ByteBuffer.wrap(value);
-        }
-
-        void format() throws AgentRegistryException {
-            byte format = byteValue("format");
-            if (format != FORMAT) {
-                throw corrupt(what, "format " + format + " (expected: " + FORMAT + ")");
-            }
-        }
-
-        byte byteValue(String field) throws AgentRegistryException {
-            need(1, field);
-            return b.get();
-        }
-
-        Instant instant(String field) throws AgentRegistryException {
-            need(Long.BYTES + Integer.BYTES, field);
-            long seconds = b.getLong();
-            int nanos = b.getInt();
-            try {
-                if (nanos < 0 || nanos > 999_999_999) {
-                    throw new DateTimeException("nanos " + nanos);
-                }
-                return Instant.ofEpochSecond(seconds, nanos);
-            } catch (DateTimeException e) {
-                throw corrupt(what, field + ": " + e.getMessage() + " (expected: an instant)");
-            }
-        }
-
-        /** A nullable string. */
-        String string(String field) throws AgentRegistryException {
-            need(Integer.BYTES, field);
-            int length = b.getInt();
-            if (length == -1) {
-                return null;
-            }
-            if (length < 0 || length > b.remaining()) {
-                throw corrupt(what, field + ": length " + length + " with " + b.remaining()
-                        + " bytes left (expected: >= 0 and <= bytes left, or -1 for null)");
-            }
-            ByteBuffer slice = b.slice(b.position(), length);
-            b.position(b.position() + length);
-            try {
-                return StandardCharsets.UTF_8.newDecoder().decode(slice).toString();
-            } catch (CharacterCodingException e) {
-                throw corrupt(what, field + ": not UTF-8 (" + e + ")");
-            }
-        }
-
-        void end() throws AgentRegistryException {
-            if (b.hasRemaining()) {
-                throw corrupt(what, b.remaining() + " trailing bytes (expected: none)");
-            }
-        }
-
-        private void need(int n, String field) throws AgentRegistryException {
-            if (b.remaining() < n) {
-                throw corrupt(what, field + ": truncated, " + b.remaining() + " bytes left (expected: " + n + ")");
-            }
-        }
     }
 }

@@ -1,5 +1,7 @@
 package io.clawgress.tproxy.l7;
 
+import io.clawgress.tproxy.peek.HostNames;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -7,9 +9,9 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Byte tables and checks shared by the framers and writers, on byte arrays (the framers copy each head once and
- * check it with plain array loops). The host checks are the ones the peek applies ({@code peek/HostNames}, copied
- * here so that both can evolve without breaking the other): ASCII DNS names in A-label form, IPv4 dotted quads and
- * bracketed IPv6 literals; no underscore, no percent-encoding, no trailing dot, no numeric rightmost label.
+ * check it with plain array loops). Host names are checked by the peek's own {@link HostNames}, so the peek and the
+ * gate can never disagree about a Host field: ASCII DNS names in A-label form, IPv4 dotted quads and bracketed IPv6
+ * literals; no underscore, no percent-encoding, no trailing dot, no numeric rightmost label.
  */
 final class HttpSyntax {
 
@@ -20,10 +22,6 @@ final class HttpSyntax {
 
     /** Longest method accepted: the longest registered method, UPDATEREDIRECTREF, has 17 characters. */
     static final int MAX_METHOD = 20;
-    static final int MAX_NAME = 253;
-    static final int MAX_LABEL = 63;
-    /** Longest IPv6 text form: six groups of four digits and an IPv4 dotted quad. */
-    private static final int MAX_IPV6 = 45;
     /** Longest text quoted in a refusal message; the rest is elided (messages go to audit logs). */
     private static final int MAX_QUOTED = 80;
 
@@ -181,7 +179,7 @@ final class HttpSyntax {
             if (close < 0) {
                 return "has an unclosed '['";
             }
-            if (!isIpv6(b, from + 1, close - from - 1)) {
+            if (!HostNames.isIpv6(b, from + 1, close - from - 1)) {
                 return "has an invalid IPv6 literal (RFC 3986 §3.2.2)";
             }
             hostEnd = close + 1;
@@ -194,8 +192,8 @@ final class HttpSyntax {
             if (hostEnd == from) {
                 return "has an empty host (RFC 9110 §4.2.1)";
             }
-            if (!isIpv4(b, from, hostEnd - from)) {
-                String error = dnsNameError(b, from, hostEnd);
+            if (!HostNames.isIpv4(b, from, hostEnd - from)) {
+                String error = HostNames.dnsNameError(b, from, hostEnd);
                 if (error != null) {
                     return "host " + error;
                 }
@@ -256,165 +254,6 @@ final class HttpSyntax {
         }
         for (; a < aEnd; a++, c++) {
             if ((b[a] | 0x20) != (b[c] | 0x20)) { // ASCII letters, digits, '.', '-', ':' (checked)
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** Why {@code b[from, to)} is not a DNS host name, or {@code null} when it is one. */
-    static String dnsNameError(byte[] b, int from, int to) {
-        int len = to - from;
-        if (len == 0) {
-            return "is empty";
-        }
-        if (len > MAX_NAME) {
-            return "is " + len + " bytes long (expected: <= " + MAX_NAME + ", RFC 1035 §2.3.4)";
-        }
-        int labelStart = from;
-        for (int i = from; i < to; i++) {
-            int c = b[i] & 0xff;
-            if (LETTER_OR_DIGIT[c]) {
-                continue;
-            }
-            if (c == '.') {
-                if (i == labelStart) {
-                    return i == to - 1 && i != from ? "has a trailing dot" : "has an empty label";
-                }
-                if (b[i - 1] == '-') {
-                    return "has a label ending with '-'";
-                }
-                if (i - labelStart > MAX_LABEL) {
-                    return labelTooLong();
-                }
-                if (i == to - 1) {
-                    return "has a trailing dot";
-                }
-                labelStart = i + 1;
-                continue;
-            }
-            if (c >= 0x80) {
-                return "contains the non-ASCII byte 0x" + hex2(c) + " (expected: an A-label, RFC 5890 §2.3.2.1)";
-            }
-            if (c != '-') {
-                return "contains " + describe(c) + " (expected: letters, digits, '-' and '.')";
-            }
-            if (i == labelStart) {
-                return "has a label starting with '-'";
-            }
-        }
-        if (b[to - 1] == '-') {
-            return "has a label ending with '-'";
-        }
-        if (to - labelStart > MAX_LABEL) {
-            return labelTooLong();
-        }
-        if (isNumericLabel(b, labelStart, to)) {
-            return "has a numeric rightmost label (it reads as an IPv4 address)";
-        }
-        return null;
-    }
-
-    private static String labelTooLong() {
-        return "has a label longer than " + MAX_LABEL + " bytes (RFC 1035 §2.3.4)";
-    }
-
-    /** Whether {@code b[from, from + len)} is a dotted quad: four decimal octets 0..255 without leading zeros. */
-    static boolean isIpv4(byte[] b, int from, int len) {
-        int end = from + len;
-        int octets = 0;
-        int i = from;
-        while (i < end) {
-            int first = i;
-            int value = 0;
-            while (i < end && i - first < 4 && b[i] >= '0' && b[i] <= '9') {
-                value = value * 10 + (b[i] - '0');
-                i++;
-            }
-            int digits = i - first;
-            if (digits == 0 || digits > 3 || value > 255 || (digits > 1 && b[first] == '0')) {
-                return false;
-            }
-            octets++;
-            if (i == end) {
-                break;
-            }
-            if (b[i] != '.' || octets == 4) {
-                return false;
-            }
-            i++;
-            if (i == end) {
-                return false;
-            }
-        }
-        return octets == 4;
-    }
-
-    /**
-     * Whether {@code b[from, from + len)} is an IPv6 address (RFC 4291 §2.2, RFC 3986 §3.2.2 IPv6address): up to
-     * eight groups of 1..4 hex digits, at most one "::", optionally ending in an IPv4 dotted quad.
-     */
-    static boolean isIpv6(byte[] b, int from, int len) {
-        if (len < 2 || len > MAX_IPV6) {
-            return false;
-        }
-        int end = from + len;
-        int groups = 0;
-        boolean compressed = false;
-        int i = from;
-        if (b[i] == ':') {
-            if (b[i + 1] != ':') {
-                return false;
-            }
-            compressed = true;
-            i += 2;
-        }
-        while (i < end) {
-            int groupStart = i;
-            while (i < end && hexValue(b[i]) >= 0) {
-                i++;
-            }
-            int digits = i - groupStart;
-            if (i < end && b[i] == '.') {
-                if (!isIpv4(b, groupStart, end - groupStart)) {
-                    return false;
-                }
-                groups += 2;
-                break;
-            }
-            if (digits == 0 || digits > 4) {
-                return false;
-            }
-            groups++;
-            if (i == end) {
-                break;
-            }
-            if (b[i] != ':' || ++i == end) {
-                return false;
-            }
-            if (b[i] == ':') {
-                if (compressed) {
-                    return false;
-                }
-                compressed = true;
-                i++;
-            }
-        }
-        return compressed ? groups <= 7 : groups == 8;
-    }
-
-    /** Decimal digits only, or "0x" and hex digits: what the WHATWG URL IPv4 number parser accepts. */
-    private static boolean isNumericLabel(byte[] b, int from, int end) {
-        if (end - from >= 2 && b[from] == '0' && (b[from + 1] | 0x20) == 'x') {
-            for (int i = from + 2; i < end; i++) {
-                if (hexValue(b[i]) < 0) {
-                    return false;
-                }
-            }
-            return true;
-        }
-        for (int i = from; i < end; i++) {
-            if (b[i] < '0' || b[i] > '9') {
                 return false;
             }
         }

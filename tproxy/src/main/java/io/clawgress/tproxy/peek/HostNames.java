@@ -15,7 +15,7 @@ import java.nio.charset.StandardCharsets;
  * <p>Names are checked on a copy in a byte array: one copy of at most 253 bytes, then plain array loops, and the
  * same array becomes the lower-case string.
  */
-final class HostNames {
+public final class HostNames {
 
     static final int MAX_NAME = 253;
     static final int MAX_LABEL = 63;
@@ -51,7 +51,7 @@ final class HostNames {
     }
 
     /** {@link #dnsNameError(byte[])} of {@code b[from, to)}. */
-    static String dnsNameError(byte[] b, int from, int to) {
+    public static String dnsNameError(byte[] b, int from, int to) {
         int len = to - from;
         if (len == 0) {
             return "is empty";
@@ -126,7 +126,7 @@ final class HostNames {
     }
 
     /** Whether {@code b[from, from + len)} is a dotted quad: four decimal octets 0..255 without leading zeros. */
-    static boolean isIpv4(byte[] b, int from, int len) {
+    public static boolean isIpv4(byte[] b, int from, int len) {
         int end = from + len;
         int octets = 0;
         int i = from;
@@ -161,7 +161,7 @@ final class HostNames {
      * §3.2.2): up to eight groups of 1..4 hex digits, at most one "::", optionally ending in an IPv4 dotted quad.
      * Zone identifiers and IPvFuture are refused.
      */
-    static boolean isIpv6(byte[] b, int from, int len) {
+    public static boolean isIpv6(byte[] b, int from, int len) {
         if (len < 2 || len > MAX_IPV6) {
             return false;
         }

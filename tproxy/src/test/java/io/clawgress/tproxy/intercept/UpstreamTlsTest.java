@@ -4,6 +4,8 @@ import io.clawgress.testing.netns.TestPki;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -34,6 +36,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class UpstreamTlsTest {
 
+    /** Refused handshakes are what these tests want: close quietly instead of logging the exception. */
+    private static final ChannelInboundHandlerAdapter QUIET = new Quiet();
+
+    @io.netty.channel.ChannelHandler.Sharable
+    private static final class Quiet extends ChannelInboundHandlerAdapter {
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+
     @TempDir(cleanup = org.junit.jupiter.api.io.CleanupMode.ALWAYS)
     static Path dir;
 
@@ -51,7 +64,7 @@ class UpstreamTlsTest {
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(serverContext.newHandler(ch.alloc()));
+                        ch.pipeline().addLast(serverContext.newHandler(ch.alloc()), QUIET);
                     }
                 }).bind("127.0.0.1", 0).sync().channel();
     }
@@ -68,7 +81,7 @@ class UpstreamTlsTest {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel c) {
-                        c.pipeline().addLast(tls.newHandler(c.alloc(), host, port));
+                        c.pipeline().addLast(tls.newHandler(c.alloc(), host, port), QUIET);
                     }
                 }).connect("127.0.0.1", port).sync().channel();
         Future<Channel> done = ch.pipeline().get(SslHandler.class).handshakeFuture();
