@@ -45,6 +45,19 @@ public enum Termination {
     NAME_RESOLUTION_FAILED("name_resolution_failed"),
     /** A newly activated policy no longer allows this open flow; it was reset (DESIGN.md §5). */
     POLICY_REVOKED("policy_revoked"),
+    /**
+     * Intercept: the upstream's certificate did not verify for the name (untrusted, expired, wrong name) or its TLS
+     * handshake failed; nothing was minted and the agent got a TLS alert.
+     */
+    UPSTREAM_TLS_INVALID("upstream_tls_invalid"),
+    /** Intercept: no certificate could be minted for the name (no intercept CA, name outside its constraints). */
+    INTERCEPT_UNAVAILABLE("intercept_unavailable"),
+    /** Intercept: the agent's TLS handshake with the gateway failed (it does not trust the intercept CA, ...). */
+    CLIENT_TLS_FAILED("client_tls_failed"),
+    /** L7: the agent's identity (JWT, client certificate) was missing or invalid where required; answered 407. */
+    IDENTITY_INVALID("identity_invalid"),
+    /** L7: the upstream's response could not be framed safely (RFC 9112); answered 502 or reset. */
+    UPSTREAM_HTTP_MALFORMED("upstream_http_malformed"),
     /** A bug: an unexpected exception in our own code. The flow was reset. */
     INTERNAL_ERROR("internal_error");
 

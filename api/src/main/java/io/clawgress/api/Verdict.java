@@ -15,7 +15,7 @@ public sealed interface Verdict {
     /** Why, in words an operator can act on. */
     String reason();
 
-    /** The stable verdict name used in records: {@code relay} or {@code deny}. */
+    /** The stable verdict name used in records: {@code relay}, {@code intercept} or {@code deny}. */
     String name();
 
     /**
@@ -47,6 +47,35 @@ public sealed interface Verdict {
         @Override
         public String name() {
             return "relay";
+        }
+    }
+
+    /**
+     * Terminate the agent's TLS to see its HTTP (DESIGN.md §3 step 6b): verify the upstream for {@code host} first,
+     * present a minted certificate for it, then decide every request on its own. The connection-level verdict only
+     * says the name is one the bundle intercepts; what passes is decided per request.
+     *
+     * @param upstream the original destination (address and port)
+     * @param host     the SNI the rule matched: the name verified upstream and minted for
+     * @param dial     how to pick the address to dial; never {@link DialMode#ORIGINAL} (there is always a name)
+     */
+    record Intercept(InetSocketAddress upstream, String host, DialMode dial, String ruleId, String reason)
+            implements Verdict {
+        public Intercept {
+            Objects.requireNonNull(upstream, "upstream");
+            Objects.requireNonNull(host, "host");
+            Objects.requireNonNull(dial, "dial");
+            requireText("ruleId", ruleId);
+            requireText("reason", reason);
+            if (dial == DialMode.ORIGINAL) {
+                throw new IllegalArgumentException("dial: original for intercepted host " + host
+                        + " (expected: resolved or original_if_resolved)");
+            }
+        }
+
+        @Override
+        public String name() {
+            return "intercept";
         }
     }
 

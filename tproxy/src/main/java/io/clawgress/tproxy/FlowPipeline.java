@@ -15,7 +15,11 @@ import io.clawgress.tproxy.origdst.LoopGuard;
 import io.clawgress.tproxy.origdst.OriginalDestinationStage;
 import io.clawgress.tproxy.peek.PeekSettings;
 import io.clawgress.tproxy.peek.PeekStage;
+import io.clawgress.tproxy.relay.Dialer;
 import io.clawgress.tproxy.relay.RelayStage;
+import io.clawgress.tproxy.gate.GateSettings;
+import io.clawgress.tproxy.intercept.InterceptServices;
+import io.clawgress.tproxy.intercept.InterceptStage;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -32,9 +36,11 @@ import java.time.Duration;
  *   flow     flow id, start time, a close listener that emits the record; connection cap
  *   origdst  original destination = accepted socket's local address; refuse loops        -> deny: loop
  *   peek     bounded, timed: TLS ClientHello (SNI, ALPN, ECH) | HTTP/1.x head | opaque  -> deny: malformed, timeout
- *   (identity beyond subnet bindings: later issues)
- *   decide   FlowDecider, once, on address and claimed name                             -> deny: reset
- *   relay    resolve an allowed name ourselves, dial on this event loop, RelayHandler both ways
+ *   decide   FlowDecider, once, on address and claimed name                 -> deny: reset (plaintext HTTP: 403)
+ *   relay    resolve an allowed name ourselves, dial on this event loop; splice both ways, or for plaintext
+ *            HTTP/1.x put the L7 gate between (every request decided)
+ *   intercept verify the upstream's TLS, mint a leaf for the SNI off-loop, terminate the agent's TLS (client
+ *            certificate), L7 gate on the plaintext                             -> fail: upstream_tls_invalid ...
  *   errors   last: keeps agent input that arrives before the relay; anything unhandled resets the flow
  * </pre>
  * The agent channel is not read (autoRead off) until the relay stage has connected the upstream.
@@ -45,6 +51,7 @@ public final class FlowPipeline extends ChannelInitializer<Channel> {
     public static final String PEEK = "peek";
     public static final String DECIDE = "decide";
     public static final String RELAY = "relay-stage";
+    public static final String INTERCEPT = "intercept-stage";
     public static final String ERRORS = "errors";
     public static final AttributeKey<Flow> FLOW = AttributeKey.valueOf("clawgress.flow");
 
@@ -55,26 +62,32 @@ public final class FlowPipeline extends ChannelInitializer<Channel> {
     private final LoopGuard loopGuard;
     private final FlowDecider decider;
     private final AuditSink sink;
-    private final Bootstrap upstreamBootstrap;
+    private final Dialer dialer;
+    private final GateSettings gateSettings;
+    private final InterceptServices intercept;
     private final Duration idleTimeout;
     private final ChannelGroup liveFlows;
     private final PeekSettings peek;
-    private final NameResolution names;
     private final TerminationCounts counts = new TerminationCounts();
 
+    /**
+     * @param gateSettings the L7 gate's settings (plaintext HTTP and intercepted flows)
+     * @param intercept    TLS interception, or {@code null}: intercept verdicts then fail closed
+     */
     public FlowPipeline(FlowIds ids, ConnectionGate gate, LoopGuard loopGuard, FlowDecider decider, AuditSink sink,
                         Bootstrap upstreamBootstrap, Duration idleTimeout, ChannelGroup liveFlows, PeekSettings peek,
-                        NameResolution names) {
+                        NameResolution names, GateSettings gateSettings, InterceptServices intercept) {
         this.ids = ids;
         this.gate = gate;
         this.loopGuard = loopGuard;
         this.decider = decider;
         this.sink = sink;
-        this.upstreamBootstrap = upstreamBootstrap;
+        this.dialer = new Dialer(upstreamBootstrap, names);
         this.idleTimeout = idleTimeout;
         this.liveFlows = liveFlows;
         this.peek = peek;
-        this.names = names;
+        this.gateSettings = gateSettings;
+        this.intercept = intercept;
     }
 
     /** Flows ended so far, per termination code. */
@@ -95,8 +108,9 @@ public final class FlowPipeline extends ChannelInitializer<Channel> {
         ch.pipeline()
                 .addLast(ORIGDST, new OriginalDestinationStage(flow, loopGuard))
                 .addLast(PEEK, new PeekStage(flow, peek))
-                .addLast(DECIDE, new DecideStage(flow, decider))
-                .addLast(RELAY, new RelayStage(flow, upstreamBootstrap, idleTimeout, names))
+                .addLast(DECIDE, new DecideStage(flow, decider, gateSettings.linger()))
+                .addLast(RELAY, new RelayStage(flow, dialer, idleTimeout, decider, gateSettings))
+                .addLast(INTERCEPT, new InterceptStage(flow, dialer, intercept, decider, gateSettings, idleTimeout))
                 .addLast(ERRORS, new FlowTailHandler(flow));
     }
 }

@@ -9,6 +9,9 @@ import io.clawgress.tproxy.flow.Flow;
 import io.clawgress.tproxy.flow.FlowIds;
 import io.clawgress.tproxy.flow.TerminationCounts;
 import io.clawgress.tproxy.origdst.LoopGuard;
+import io.clawgress.tproxy.gate.CryptoPool;
+import io.clawgress.tproxy.gate.GateSettings;
+import io.clawgress.tproxy.intercept.InterceptServices;
 import io.clawgress.tproxy.relay.RelayStage;
 import io.clawgress.tproxy.transport.NettyTransport;
 import io.netty.bootstrap.ServerBootstrap;
@@ -85,6 +88,20 @@ public final class TransparentProxy implements AutoCloseable {
      */
     public static TransparentProxy start(ProxySettings settings, FlowDecider decider, AuditSink sink)
             throws ListenerException {
+        return start(settings, decider, sink, GateSettings.defaults(CryptoPool.shared()), null);
+    }
+
+    /**
+     * Binds the listener, with the L7 gate's settings (token verification) and TLS interception. Blocks the calling
+     * thread (never call it on an event loop).
+     *
+     * @param intercept TLS interception, or {@code null}: intercept verdicts then fail closed
+     * @throws ListenerException when the transport cannot bind (address in use, no CAP_NET_ADMIN for
+     *                           IP_TRANSPARENT, ...), with the OS reason
+     */
+    public static TransparentProxy start(ProxySettings settings, FlowDecider decider, AuditSink sink,
+                                         GateSettings gateSettings, InterceptServices intercept)
+            throws ListenerException {
         NettyTransport transport = NettyTransport.resolve(settings.transport());
         EventLoopGroup boss = transport.newEventLoopGroup(1, "clawgress-accept");
         EventLoopGroup workers = transport.newEventLoopGroup(settings.eventLoopThreads(), "clawgress-flow");
@@ -107,7 +124,7 @@ public final class TransparentProxy implements AutoCloseable {
         NameResolution names = new NameResolution(settings.dns(), transport.datagramChannelClass());
         FlowPipeline pipeline = new FlowPipeline(new FlowIds(), gate, loopGuard, decider, sink,
                 RelayStage.configure(transport.newClientBootstrap(), settings.connectTimeout()),
-                settings.idleTimeout(), live, settings.peek(), names);
+                settings.idleTimeout(), live, settings.peek(), names, gateSettings, intercept);
         ServerBootstrap sb = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannelClass())

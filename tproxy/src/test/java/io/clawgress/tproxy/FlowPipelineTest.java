@@ -13,6 +13,7 @@ import io.clawgress.tproxy.flow.Flow;
 import io.clawgress.tproxy.dns.DnsSettings;
 import io.clawgress.tproxy.dns.NameResolution;
 import io.clawgress.tproxy.flow.FlowIds;
+import io.clawgress.tproxy.gate.GateSettings;
 import io.clawgress.tproxy.origdst.LoopGuard;
 import io.clawgress.tproxy.peek.PeekSettings;
 import io.clawgress.tproxy.relay.RelayStage;
@@ -190,10 +191,11 @@ class FlowPipelineTest {
         }));
         assertThat(stages(ch)).as("the initializer replaced itself with the stages, in order")
                 .containsExactly(FlowPipeline.ORIGDST, FlowPipeline.PEEK, FlowPipeline.DECIDE, FlowPipeline.RELAY,
-                        FlowPipeline.ERRORS);
+                        FlowPipeline.INTERCEPT, FlowPipeline.ERRORS);
 
         ch.pipeline().fireChannelActive();
-        assertThat(stagesSeenByDecider).containsExactly(List.of(FlowPipeline.RELAY, FlowPipeline.ERRORS));
+        assertThat(stagesSeenByDecider).containsExactly(List.of(FlowPipeline.RELAY, FlowPipeline.INTERCEPT,
+                FlowPipeline.ERRORS));
         assertThat(stages(ch)).as("dialling").containsExactly(FlowPipeline.ERRORS);
         assertThat(ch.readRequests()).as("the agent is not read before the upstream is there").isZero();
 
@@ -337,7 +339,8 @@ class FlowPipelineTest {
                 Set.of(80, 443, 15001));
         return new FlowPipeline(new FlowIds(), gate, new LoopGuard(parse(LISTENER)), recording, records::add,
                 dials.bootstrap(), Duration.ofMinutes(5), liveFlows, noPeek,
-                new NameResolution(DnsSettings.defaults(), NioDatagramChannel.class));
+                new NameResolution(DnsSettings.defaults(), NioDatagramChannel.class),
+                GateSettings.defaults(Runnable::run), null);
     }
 
     private DuplexEmbeddedChannel accept(FlowPipeline pipeline, String destination, String source) {

@@ -14,15 +14,17 @@ import java.util.Objects;
  * @param proxy        listener, timeouts and connection limit of the data plane
  * @param flowLog      where flow records are written
  * @param policy       where signed policy bundles come from, and the state directory that keeps them
+ * @param identity     agent identity inside HTTP and intercepted TLS, and upstream verification when intercepting
  * @param sha256       lower-case hex SHA-256 of the exact text that was parsed
  */
 public record ClawgressConfig(Path source, ProxySettings proxy, FlowLogSettings flowLog, PolicySettings policy,
-                              String sha256) {
+                              IdentitySettings identity, String sha256) {
     public ClawgressConfig {
         Objects.requireNonNull(sha256, "sha256");
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(proxy, "proxy");
         Objects.requireNonNull(flowLog, "flowLog");
         Objects.requireNonNull(policy, "policy");
+        Objects.requireNonNull(identity, "identity");
     }
 }

@@ -57,7 +57,10 @@ public final class ConfigLoader {
     public static final int MAX_FILE_BYTES = YamlSource.MAX_FILE_BYTES;
 
     static final List<String> TOP_KEYS = List.of("listener", "connection_limit", "timeouts", "flow_log",
-            "peek", "dns", "state_dir", "policy");
+            "peek", "dns", "state_dir", "policy", "identity", "intercept");
+    static final List<String> IDENTITY_KEYS = List.of("trust_domain", "jwt_header", "jwt_clock_skew");
+    static final List<String> INTERCEPT_KEYS = List.of("client_certificates", "upstream_ca",
+            "upstream_handshake_timeout");
     static final List<String> PEEK_KEYS = List.of("max_bytes", "timeout", "server_first_ports");
     static final List<String> DNS_KEYS = List.of("servers", "query_timeout", "max_ttl");
     static final List<String> LISTENER_KEYS = List.of("address", "port", "transport", "backlog",
@@ -169,10 +172,11 @@ public final class ConfigLoader {
         ProxySettings proxy = proxy(r, top);
         FlowLogSettings flowLog = flowLog(r, top);
         PolicySettings policy = policy(r, top);
+        IdentitySettings identity = identity(r, top);
         if (r.errorCount() > 0) {
             throw exception(r);
         }
-        return new ClawgressConfig(source, proxy, flowLog, policy, sha256(text));
+        return new ClawgressConfig(source, proxy, flowLog, policy, identity, sha256(text));
     }
 
     // ---- reading the file -------------------------------------------------------------------------------------
@@ -380,6 +384,34 @@ public final class ConfigLoader {
             return Path.of(path).isAbsolute() && !path.endsWith("/");
         } catch (InvalidPathException e) {
             return false;
+        }
+    }
+
+    /** The {@code identity} and {@code intercept} sections. */
+    private static IdentitySettings identity(YamlNodeReader r, Fields top) {
+        int before = r.errorCount();
+        Fields id = top.section("identity", IDENTITY_KEYS);
+        Fields ic = top.section("intercept", INTERCEPT_KEYS);
+        String trustDomain = id.string("trust_domain", "a SPIFFE trust domain such as agents.example.com",
+                IdentitySettings.DEFAULT_TRUST_DOMAIN);
+        String header = id.string("jwt_header", "an HTTP field name such as Proxy-Authorization",
+                IdentitySettings.DEFAULT_JWT_HEADER);
+        Duration skew = id.duration("jwt_clock_skew", Duration.ZERO, Duration.ofMinutes(5),
+                IdentitySettings.DEFAULT_JWT_CLOCK_SKEW);
+        boolean clientCerts = ic.bool("client_certificates", true);
+        Path upstreamCa = absolutePath(r, ic, "upstream_ca", false, "/etc/clawgress/upstream-ca.pem");
+        Duration handshake = ic.duration("upstream_handshake_timeout", Duration.ofMillis(100), Duration.ofMinutes(1),
+                IdentitySettings.DEFAULT_UPSTREAM_HANDSHAKE_TIMEOUT);
+        if (r.errorCount() > before) {
+            return null;
+        }
+        try {
+            return new IdentitySettings(trustDomain, header, skew, clientCerts, upstreamCa, handshake);
+        } catch (IllegalArgumentException e) {
+            report(r, e, id, Map.of(
+                    "trustDomain", new Target(id.at("trust_domain"), id.pathOf("trust_domain")),
+                    "jwtHeader", new Target(id.at("jwt_header"), id.pathOf("jwt_header"))));
+            return null;
         }
     }
 

@@ -83,6 +83,12 @@ final class Json {
                 o.put("host", r.host());
                 o.put("dial", r.dial().code());
             }
+            case Verdict.Intercept i -> {
+                o.putNull("termination");
+                o.put("upstream", Addresses.hostPort(i.upstream()));
+                o.put("host", i.host());
+                o.put("dial", i.dial().code());
+            }
             case Verdict.Deny deny -> {
                 o.put("termination", deny.termination().code());
                 o.putNull("upstream");
@@ -157,6 +163,15 @@ final class Json {
             x.put("matches", s.matches());
             x.put("decides", s.decides());
             x.put("why", s.why());
+        }
+        Explanation.InterceptStep i = e.intercept();
+        if (i == null) {
+            o.putNull("intercept");
+        } else {
+            ObjectNode x = o.putObject("intercept");
+            x.put("policy", i.policy().id());
+            x.put("rule", i.rule().id());
+            x.put("destination", i.destination().toString());
         }
         o.set("decision", decision(e.decision()));
         return o;

@@ -28,11 +28,14 @@ public final class Clawgressd implements AutoCloseable {
 
     private final JsonLinesFlowLog flowLog;
     private final PolicyService policy;
+    private final IdentityService identity;
     private final TransparentProxy proxy;
 
-    private Clawgressd(JsonLinesFlowLog flowLog, PolicyService policy, TransparentProxy proxy) {
+    private Clawgressd(JsonLinesFlowLog flowLog, PolicyService policy, IdentityService identity,
+                       TransparentProxy proxy) {
         this.flowLog = flowLog;
         this.policy = policy;
+        this.identity = identity;
         this.proxy = proxy;
     }
 
@@ -56,19 +59,33 @@ public final class Clawgressd implements AutoCloseable {
             flowLog.close();
             throw e;
         }
+        IdentityService identity;
+        try {
+            identity = IdentityService.start(config.identity(), config.policy().stateDir(), policy.agentDirectory(),
+                    policy.active(), clock);
+        } catch (StartException e) {
+            policy.close();
+            flowLog.close();
+            throw e;
+        }
         TransparentProxy proxy;
         try {
             proxy = TransparentProxy.start(config.proxy(), new PolicyDecider(policy.snapshots(), policy.agentDirectory()),
-                    flowLog);
+                    flowLog, identity.gateSettings(), identity.interceptServices());
         } catch (TransparentProxy.ListenerException e) {
+            identity.close();
             policy.close();
             flowLog.close();
             throw new StartException(e.getMessage(), e);
         }
         try {
-            policy.startSources(active -> revokeDenied(proxy, active), agents -> revokeAgents(proxy, agents));
+            policy.startSources(active -> {
+                identity.policyActivated(active);
+                revokeDenied(proxy, active);
+            }, agents -> revokeAgents(proxy, agents));
         } catch (StartException e) {
             proxy.stop(STOP_GRACE);
+            identity.close();
             policy.close();
             flowLog.close();
             throw e;
@@ -77,7 +94,7 @@ public final class Clawgressd implements AutoCloseable {
         log.info("{}: version {}, listening on {} ({}), policy {}, flow log {}", READY_MESSAGE, Version.get(),
                 Addresses.hostPort(config.proxy().listen()), proxy.transport().code(), describe(active),
                 config.flowLog().path());
-        return new Clawgressd(flowLog, policy, proxy);
+        return new Clawgressd(flowLog, policy, identity, proxy);
     }
 
     /** After a swap (activation thread): open flows the new policy denies are reset as {@code policy_revoked}. */
@@ -127,6 +144,7 @@ public final class Clawgressd implements AutoCloseable {
         log.info("clawgressd stopping: {} open connection(s)", proxy.openConnections());
         policy.close();
         proxy.stop(STOP_GRACE);
+        identity.close();
         flowLog.close(STOP_GRACE.toMillis());
         if (flowLog.dropped() > 0) {
             log.error("flow log dropped {} record(s) (queue full)", flowLog.dropped());

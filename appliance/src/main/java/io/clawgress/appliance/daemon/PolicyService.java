@@ -17,6 +17,8 @@ import io.clawgress.enforcement.bundle.BundleException;
 import io.clawgress.enforcement.bundle.Limits;
 import io.clawgress.enforcement.bundle.TrustedKey;
 import io.clawgress.enforcement.bundle.TrustedKeys;
+import io.clawgress.enforcement.identity.jwt.JwtKeySet;
+import io.clawgress.enforcement.identity.jwt.JwtKeySetException;
 import io.clawgress.enforcement.policy.PolicyCompiler;
 import io.clawgress.enforcement.policy.PolicyException;
 import io.clawgress.enforcement.policy.PolicyParser;
@@ -40,6 +42,7 @@ import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -233,22 +236,32 @@ final class PolicyService implements AutoCloseable {
     }
 
     private static ActivePolicy unsigned(Path dir, Clock clock) throws Clawgressd.StartException {
+        Map<String, byte[]> files;
         PolicySet set;
         try {
             // Read like a bundle (every *.yaml at any depth), as `clawgressctl bundle build --dir` would pack it.
-            set = PolicyParser.parseBundleFiles(BundleBuilder.readDirectory(dir.toRealPath()));
+            files = BundleBuilder.readDirectory(dir.toRealPath());
+            set = PolicyParser.parseBundleFiles(files);
         } catch (IOException e) {
             throw new Clawgressd.StartException("unsafe_unsigned_policy_dir " + dir + ": " + e.getMessage(), e);
         } catch (PolicyException e) {
             throw new Clawgressd.StartException("unsafe_unsigned_policy_dir " + dir + " is invalid:\n"
                     + e.getMessage(), e);
         }
+        byte[] jwt = files.get(JwtKeySet.BUNDLE_PATH);
+        JwtKeySet jwtKeys;
+        try {
+            jwtKeys = jwt == null ? JwtKeySet.EMPTY : JwtKeySet.parse(jwt);
+        } catch (JwtKeySetException e) {
+            throw new Clawgressd.StartException("unsafe_unsigned_policy_dir " + dir + ": " + JwtKeySet.BUNDLE_PATH
+                    + ": " + e.getMessage(), e);
+        }
         PolicySnapshot snapshot = PolicyCompiler.compile(set, "unsafe-unsigned");
         for (int i = 0; i < 3; i++) {
             log.warn("UNSAFE: enforcing UNSIGNED policies from {} (unsafe_unsigned_policy_dir). Anyone who can write"
                     + " there controls this gateway. For development only; never in production.", dir);
         }
-        return new ActivePolicy(snapshot, 0, null, "unsafe_unsigned:" + dir, null, clock.instant(), null);
+        return new ActivePolicy(snapshot, jwtKeys, 0, null, "unsafe_unsigned:" + dir, null, clock.instant(), null);
     }
 
     /** What decisions read: the active snapshot, swapped atomically. */

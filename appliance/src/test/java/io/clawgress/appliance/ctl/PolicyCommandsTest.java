@@ -191,7 +191,7 @@ class PolicyCommandsTest {
         Ctl.Run r = run("policy", "test", "--scenarios", s.toString(), dir.toString());
         assertThat(r.exit()).isEqualTo(78);
         assertThat(r.err()).contains(s + ":6:18: scenarios[0].destination: '104.18.6.192' (expected: an IP address"
-                + " and port", s + ":7:23: scenarios[0].expect.verdict: 'allow' (expected: relay or deny");
+                + " and port", s + ":7:23: scenarios[0].expect.verdict: 'allow' (expected: relay, intercept or deny");
     }
 
     // ---- explain ----------------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ import io.clawgress.enforcement.bundle.BundleVerifier;
 import io.clawgress.enforcement.bundle.Limits;
 import io.clawgress.enforcement.bundle.TrustedKeys;
 import io.clawgress.enforcement.bundle.VerifiedBundle;
+import io.clawgress.enforcement.identity.jwt.JwtKeySet;
+import io.clawgress.enforcement.identity.jwt.JwtKeySetException;
 import io.clawgress.enforcement.policy.PolicyCompiler;
 import io.clawgress.enforcement.policy.PolicyException;
 import io.clawgress.enforcement.policy.PolicyParser;
@@ -47,6 +49,7 @@ import java.util.function.Supplier;
  * <pre>
  *   receive → bound (BundleReader) → verify signature, validity, digests (BundleVerifier, trusted keys re-read)
  *   → refuse revision ≤ active unless rollback → parse + validate (PolicyParser) → compile (PolicyCompiler)
+ *   → parse the JWT key set (JwtKeySet, {@value JwtKeySet#BUNDLE_PATH}, if present)
  *   → commit to LMDB in one transaction (bundle, active pointer, generations, history)
  *   → swap the in-memory snapshot atomically → listeners (re-evaluate live flows)
  * </pre>
@@ -59,6 +62,8 @@ public final class Activator implements BundleSink, AutoCloseable {
 
     /** Reason codes of rejections that do not come from a {@link BundleException}. */
     public static final String POLICY_INVALID = "policy_invalid";
+    /** The bundle's {@value JwtKeySet#BUNDLE_PATH} was refused by {@link JwtKeySet#parse}. */
+    public static final String JWT_KEYS_INVALID = "jwt_keys_invalid";
     public static final String STORE_FAILED = "store_failed";
     public static final String TRUSTED_KEYS_UNREADABLE = "trusted_keys_unreadable";
     public static final String INTERNAL_ERROR = "internal_error";
@@ -176,13 +181,13 @@ public final class Activator implements BundleSink, AutoCloseable {
         String source = "store (from " + sb.source() + ")";
         try {
             Compiled c = compile(sb.bytes(), 0, true);
-            ActivePolicy next = new ActivePolicy(c.snapshot, c.bundle.revision(), c.bundle.kid(), source, sb.sha256(),
-                    clock.instant(), c.bundle.expires());
+            ActivePolicy next = new ActivePolicy(c.snapshot, c.jwtKeys, c.bundle.revision(), c.bundle.kid(), source,
+                    sb.sha256(), clock.instant(), c.bundle.expires());
             swap(next);
             record(new HistoryEntry(clock.instant(), source, c.bundle.kid(), c.bundle.revision(), "restored", null,
                     null));
             log.info("policy restored from the store: revision {} (kid {}), {} (expires {})", next.revision(),
-                    next.kid(), describe(c.set), next.expires());
+                    next.kid(), describe(c), next.expires());
             return lastResult = new ActivationResult(ActivationResult.Outcome.ACTIVATED, next.revision(), next.kid(),
                     source, null, "restored last-known-good");
         } catch (RuntimeException e) {
@@ -223,11 +228,12 @@ public final class Activator implements BundleSink, AutoCloseable {
                 return finish(ActivationResult.rejected(source, b.revision(), b.kid(), STORE_FAILED,
                         "cannot commit to the policy store: " + e.getMessage()));
             }
-            ActivePolicy next = new ActivePolicy(c.snapshot, b.revision(), b.kid(), source, sha256, now, b.expires());
+            ActivePolicy next = new ActivePolicy(c.snapshot, c.jwtKeys, b.revision(), b.kid(), source, sha256, now,
+                    b.expires());
             swap(next);
             revisionFloor = b.revision();
             log.info("policy {}: revision {} (kid {}) from {}, {} (was revision {}; expires {})",
-                    rolledBack ? "rolled back" : "activated", b.revision(), b.kid(), source, describe(c.set),
+                    rolledBack ? "rolled back" : "activated", b.revision(), b.kid(), source, describe(c),
                     current.revision(), b.expires());
             return lastResult = new ActivationResult(rolledBack ? ActivationResult.Outcome.ROLLED_BACK
                     : ActivationResult.Outcome.ACTIVATED, b.revision(), b.kid(), source, null, null);
@@ -260,7 +266,15 @@ public final class Activator implements BundleSink, AutoCloseable {
         } catch (PolicyException e) {
             throw new Rejection(POLICY_INVALID, e.getMessage(), bundle.revision(), bundle.kid());
         }
-        return new Compiled(bundle, set, PolicyCompiler.compile(set, Long.toString(bundle.revision())));
+        byte[] jwt = bundle.files().get(JwtKeySet.BUNDLE_PATH);
+        JwtKeySet jwtKeys;
+        try {
+            jwtKeys = jwt == null ? JwtKeySet.EMPTY : JwtKeySet.parse(jwt);
+        } catch (JwtKeySetException e) {
+            throw new Rejection(JWT_KEYS_INVALID, JwtKeySet.BUNDLE_PATH + ": " + e.getMessage(), bundle.revision(),
+                    bundle.kid());
+        }
+        return new Compiled(bundle, set, PolicyCompiler.compile(set, Long.toString(bundle.revision())), jwtKeys);
     }
 
     private void swap(ActivePolicy next) {
@@ -293,9 +307,11 @@ public final class Activator implements BundleSink, AutoCloseable {
         }
     }
 
-    private static String describe(PolicySet set) {
+    private static String describe(Compiled c) {
+        PolicySet set = c.set;
         int rules = set.policies().stream().mapToInt(p -> p.rules().size()).sum();
-        return set.policies().size() + " policies, " + rules + " rules, " + set.bindings().size() + " bindings";
+        return set.policies().size() + " policies, " + rules + " rules, " + set.bindings().size() + " bindings, "
+                + c.jwtKeys.size() + " JWT keys";
     }
 
     static String sha256(byte[] bytes) {
@@ -320,7 +336,7 @@ public final class Activator implements BundleSink, AutoCloseable {
         }
     }
 
-    private record Compiled(VerifiedBundle bundle, PolicySet set, PolicySnapshot snapshot) {
+    private record Compiled(VerifiedBundle bundle, PolicySet set, PolicySnapshot snapshot, JwtKeySet jwtKeys) {
     }
 
     /** A candidate refused at some step; carries what was known of it by then. */

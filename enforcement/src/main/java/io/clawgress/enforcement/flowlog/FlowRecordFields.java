@@ -36,6 +36,10 @@ public final class FlowRecordFields {
 
     public static final String TYPE_FLOW = "flow";
     public static final String TYPE_GAP = "gap";
+    public static final String TYPE_REQUEST = "request";
+    public static final String SEQUENCE = "sequence";
+    public static final String STATUS = "status";
+    public static final String CODE = "code";
 
     private FlowRecordFields() {
     }

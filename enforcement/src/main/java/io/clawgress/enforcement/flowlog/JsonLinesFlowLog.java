@@ -7,6 +7,7 @@ import io.clawgress.api.AuditSink;
 import io.clawgress.api.FlowRecord;
 import io.clawgress.api.Identity;
 import io.clawgress.api.PeekFacts;
+import io.clawgress.api.RequestRecord;
 import io.clawgress.enforcement.net.Addresses;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,7 +38,8 @@ public final class JsonLinesFlowLog implements AuditSink, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(JsonLinesFlowLog.class);
 
-    private final BlockingQueue<FlowRecord> queue;
+    /** {@link FlowRecord}s and {@link RequestRecord}s, in the order the data path handed them over. */
+    private final BlockingQueue<Object> queue;
     private final OutputStream out;
     private final boolean ownsStream;
     private final Clock clock;
@@ -94,6 +96,14 @@ public final class JsonLinesFlowLog implements AuditSink, AutoCloseable {
         }
     }
 
+    /** Never blocks; same rules as {@link #record(FlowRecord)}. */
+    @Override
+    public void request(RequestRecord record) {
+        if (closing || !queue.offer(record)) {
+            dropped.incrementAndGet();
+        }
+    }
+
     public long dropped() {
         return dropped.get();
     }
@@ -107,11 +117,11 @@ public final class JsonLinesFlowLog implements AuditSink, AutoCloseable {
     }
 
     private void run() {
-        List<FlowRecord> batch = new ArrayList<>();
+        List<Object> batch = new ArrayList<>();
         long reportedDrops = 0;
         while (true) {
             try {
-                FlowRecord first = queue.poll(200, TimeUnit.MILLISECONDS);
+                Object first = queue.poll(200, TimeUnit.MILLISECONDS);
                 if (first == null && closing && queue.isEmpty()) {
                     long d = dropped.get();
                     if (d > reportedDrops) {
@@ -134,7 +144,7 @@ public final class JsonLinesFlowLog implements AuditSink, AutoCloseable {
         }
     }
 
-    private void writeLines(List<FlowRecord> batch, long newDrops) {
+    private void writeLines(List<Object> batch, long newDrops) {
         if (batch.isEmpty() && newDrops == 0) {
             return;
         }
@@ -151,9 +161,13 @@ public final class JsonLinesFlowLog implements AuditSink, AutoCloseable {
                 }
                 buf.write('\n');
             }
-            for (FlowRecord r : batch) {
+            for (Object r : batch) {
                 try (JsonGenerator g = json.createGenerator(buf, JsonEncoding.UTF8)) {
-                    write(g, r);
+                    if (r instanceof FlowRecord f) {
+                        write(g, f);
+                    } else {
+                        write(g, (RequestRecord) r);
+                    }
                 }
                 buf.write('\n');
             }
@@ -174,19 +188,7 @@ public final class JsonLinesFlowLog implements AuditSink, AutoCloseable {
         g.writeStringField(START, r.start().toString());
         g.writeStringField(SOURCE, hostPort(r.source()));
         g.writeStringField(ORIGINAL_DESTINATION, hostPort(r.originalDestination()));
-        if (r.identity().isPresent()) {
-            Identity id = r.identity().get();
-            g.writeObjectFieldStart(IDENTITY);
-            g.writeStringField(AGENT_ID, id.agentId());
-            optional(g, TEAM_ID, id.teamId());
-            optional(g, PROJECT_ID, id.projectId());
-            optional(g, ENVIRONMENT, id.environment());
-            optional(g, TRUST_TIER, id.trustTier());
-            g.writeStringField(AUTH, id.auth().code());
-            g.writeEndObject();
-        } else {
-            g.writeNullField(IDENTITY);
-        }
+        writeIdentity(g, r.identity());
         writePeek(g, r.peek());
         g.writeStringField(VERDICT, r.verdict());
         g.writeStringField(REASON, r.reason());
@@ -201,6 +203,44 @@ public final class JsonLinesFlowLog implements AuditSink, AutoCloseable {
             g.writeStringField(DIALLED, hostPort(r.dialled()));
         }
         g.writeEndObject();
+    }
+
+    /** One HTTP request decided behind the L7 gate: {@code "type":"request"}, joined to its flow by flow_id. */
+    private void write(JsonGenerator g, RequestRecord r) throws IOException {
+        g.writeStartObject();
+        g.writeStringField(TYPE, TYPE_REQUEST);
+        g.writeStringField(TIME, r.time().toString());
+        g.writeStringField(FLOW_ID, r.flowId());
+        g.writeNumberField(SEQUENCE, r.sequence());
+        writeIdentity(g, r.identity());
+        optional(g, HTTP_METHOD, r.method());
+        optional(g, HTTP_HOST, r.host());
+        optional(g, HTTP_TARGET, r.target());
+        g.writeStringField(VERDICT, r.verdict());
+        g.writeStringField(REASON, r.reason());
+        g.writeStringField(RULE, r.ruleId());
+        g.writeStringField(POLICY_REVISION, r.policyRevision());
+        if (r.status() != 0) {
+            g.writeNumberField(STATUS, r.status());
+        }
+        optional(g, CODE, r.code());
+        g.writeEndObject();
+    }
+
+    private static void writeIdentity(JsonGenerator g, java.util.Optional<Identity> identity) throws IOException {
+        if (identity.isPresent()) {
+            Identity id = identity.get();
+            g.writeObjectFieldStart(IDENTITY);
+            g.writeStringField(AGENT_ID, id.agentId());
+            optional(g, TEAM_ID, id.teamId());
+            optional(g, PROJECT_ID, id.projectId());
+            optional(g, ENVIRONMENT, id.environment());
+            optional(g, TRUST_TIER, id.trustTier());
+            g.writeStringField(AUTH, id.auth().code());
+            g.writeEndObject();
+        } else {
+            g.writeNullField(IDENTITY);
+        }
     }
 
     private static void writePeek(JsonGenerator g, PeekFacts p) throws IOException {

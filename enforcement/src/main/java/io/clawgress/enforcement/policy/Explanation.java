@@ -19,15 +19,17 @@ import java.util.Optional;
  * {@link PolicyExplainer}; the decision is the evaluator's own ({@link PolicySnapshot#decide}), and the ladder is
  * checked to pick the same rule.
  *
- * @param facts    the flow
- * @param identity how the agent was identified
- * @param policies every policy in priority order, with whether it applies to the agent; empty when the decision was
- *                 made before policies are consulted (unbound source, disabled agent)
- * @param rules    every (rule, destination) of the applying policies, in decision order
- * @param decision what {@link PolicySnapshot#decide} returned
+ * @param facts     the flow
+ * @param identity  how the agent was identified
+ * @param policies  every policy in priority order, with whether it applies to the agent; empty when the decision was
+ *                  made before policies are consulted (unbound source, disabled agent)
+ * @param rules     every (rule, destination) of the applying policies, in decision order
+ * @param intercept the intercept rule that decided a TLS flow the agent's ladder did not (an unbound source, or no
+ *                  candidate): it matches the SNI and port whatever its subjects and http; else {@code null}
+ * @param decision  what {@link PolicySnapshot#decide} returned
  */
 public record Explanation(FlowFacts facts, IdentityStep identity, List<PolicyStep> policies, List<RuleStep> rules,
-                          PolicyDecision decision) {
+                          InterceptStep intercept, PolicyDecision decision) {
 
     public Explanation {
         Objects.requireNonNull(facts, "facts");
@@ -70,6 +72,24 @@ public record Explanation(FlowFacts facts, IdentityStep identity, List<PolicySte
         }
     }
 
+    /**
+     * The intercept rule destination that decided without being a candidate of the agent's ladder (docs/policy.md,
+     * "intercept"): the first, in decision order, of every intercept rule's host destinations matching the SNI and
+     * port.
+     */
+    public record InterceptStep(Policy policy, Rule rule, Destination destination) {
+
+        public String name() {
+            return policy.id() + "/" + rule.id();
+        }
+
+        /** {@code p/r api.example.com port 443 matches the SNI for any agent: ...}. */
+        public String text() {
+            return name() + " " + destination + " matches the SNI for any agent: each request is decided once TLS is"
+                    + " terminated";
+        }
+    }
+
     /** The candidate that decided, if a rule did (not a built-in decision). */
     public Optional<RuleStep> winner() {
         return rules.stream().filter(RuleStep::decides).findFirst();
@@ -87,6 +107,8 @@ public record Explanation(FlowFacts facts, IdentityStep identity, List<PolicySte
         if (identity.identity() != null && identity.identity().active()) {
             policyLines(out);
             ruleLines(out, all);
+        } else if (intercept != null) {
+            out.add("intercept: " + intercept.text());
         }
         out.add("decision: " + describe(decision));
         out.add("reason: " + decision.reason());
@@ -127,6 +149,9 @@ public record Explanation(FlowFacts facts, IdentityStep identity, List<PolicySte
                 + " order):");
         if (policies.stream().noneMatch(PolicyStep::applies)) {
             out.add("  (no policy applies to this agent)");
+            if (intercept != null) {
+                out.add("  intercepted by " + intercept.text());
+            }
             return;
         }
         String name = PolicySnapshot.claimedName(facts.peek());
@@ -148,7 +173,8 @@ public record Explanation(FlowFacts facts, IdentityStep identity, List<PolicySte
                     + " neither this name nor this address)");
         }
         if (winner().isEmpty()) {
-            out.add("  no rule matches: default deny");
+            out.add(intercept != null ? "  no rule matches: intercepted by " + intercept.text()
+                    : "  no rule matches: default deny");
         }
     }
 
@@ -176,7 +202,8 @@ public record Explanation(FlowFacts facts, IdentityStep identity, List<PolicySte
     }
 
     /**
-     * {@code relay to api.openai.com:443 (dial resolved), policy research-llm, rule llm-apis, revision 42} or
+     * {@code relay to api.openai.com:443 (dial resolved), policy research-llm, rule llm-apis, revision 42},
+     * {@code intercept api.openai.com:443 (dial resolved), policy research-llm, rule llm-apis, revision 42} or
      * {@code deny (policy_denied), rule default, revision 42}.
      */
     public static String describe(PolicyDecision d) {
@@ -185,6 +212,8 @@ public record Explanation(FlowFacts facts, IdentityStep identity, List<PolicySte
             case Verdict.Relay r -> b.append("relay to ").append(r.host() != null
                             ? r.host() + ":" + r.upstream().getPort() : Addresses.hostPort(r.upstream()))
                     .append(" (dial ").append(r.dial().code()).append(')');
+            case Verdict.Intercept i -> b.append("intercept ").append(i.host()).append(':')
+                    .append(i.upstream().getPort()).append(" (dial ").append(i.dial().code()).append(')');
             case Verdict.Deny deny -> b.append("deny (").append(deny.termination().code()).append(')');
         }
         if (d.policyId() != null) {

@@ -74,6 +74,20 @@ final class HostTable {
      * it, or {@code null}. Each entry's targets are sorted by rank, so only the first eligible one of each counts.
      */
     Target best(String name, boolean[] groups, int port, PeekFacts peek) {
+        return lookup(name, groups, port, peek);
+    }
+
+    /**
+     * The best-ranked target for {@code name} that takes {@code port}, whatever its subject group and HTTP
+     * conditions, or {@code null}: how the intercept table is read (the identity and the request are known only
+     * once TLS is terminated).
+     */
+    Target bestOnPort(String name, int port) {
+        return lookup(name, null, port, null);
+    }
+
+    /** With {@code groups == null}, only the port is checked. */
+    private Target lookup(String name, boolean[] groups, int port, PeekFacts peek) {
         int len = name.length();
         int h = 0;
         Target best = null;
@@ -83,16 +97,20 @@ final class HostTable {
                 // name[i+1..] is a label-aligned suffix, and name a strict subdomain of it.
                 Object v = find(wildKeys, wildHashes, wildValues, name, i + 1, h);
                 if (v != null) {
-                    best = Target.better(best, Target.firstEligible((Target[]) v, groups, port, peek));
+                    best = Target.better(best, first((Target[]) v, groups, port, peek));
                 }
             }
             h = h * 31 + c;
         }
         Object v = find(exactKeys, exactHashes, exactValues, name, 0, h);
         if (v != null) {
-            best = Target.better(best, Target.firstEligible((Target[]) v, groups, port, peek));
+            best = Target.better(best, first((Target[]) v, groups, port, peek));
         }
         return best;
+    }
+
+    private static Target first(Target[] list, boolean[] groups, int port, PeekFacts peek) {
+        return groups == null ? Target.firstOnPort(list, port) : Target.firstEligible(list, groups, port, peek);
     }
 
     private static Object find(String[] keys, int[] hashes, Object[] values, String name, int from, int h) {

@@ -7,8 +7,8 @@ import java.util.regex.Pattern;
 /**
  * HTTP conditions of a rule: the request method is one of {@code methods} (any when empty) and the request path
  * starts with one of {@code paths} (any when empty). A rule with HTTP conditions can only match a flow whose method
- * and target are known: plaintext HTTP now, intercepted TLS once the intercept issue lands; on a TLS flow seen only
- * by its ClientHello it does not match.
+ * and target are known: each plaintext request, and each request of an intercepted TLS connection (the L7 gate decides
+ * them with HTTP facts); on a TLS flow seen only by its ClientHello it does not match.
  *
  * <p>Paths are compared as sent, without decoding. A target whose path could mean something else after
  * normalisation (dot segments, encoded {@code . / \}, RFC 3986 §5.2.4 / §2.4) is ambiguous: an allow rule's path

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeSet;
 
 /**
  * Compiles a validated {@link PolicySet} into a {@link PolicySnapshot}. The result depends only on the set's
@@ -51,16 +52,20 @@ public final class PolicyCompiler {
         Map<String, List<Target>> wild = new LinkedHashMap<>();
         Map<Cidr, List<Target>> cidr4 = new LinkedHashMap<>();
         Map<Cidr, List<Target>> cidr6 = new LinkedHashMap<>();
+        // Host destinations of intercept rules again, alone: looked up by name and port only (PolicySnapshot).
+        Map<String, List<Target>> interceptExact = new LinkedHashMap<>();
+        Map<String, List<Target>> interceptWild = new LinkedHashMap<>();
         for (int rank = 0; rank < pending.size(); rank++) {
             Pending x = pending.get(rank);
             Target t = new Target(rank, x.group(), x.policy(), x.rule(), x.dest(), revision);
             Destination d = x.dest();
             if (d.isHost()) {
                 String text = d.host().toString();
-                if (text.startsWith("*.")) {
-                    wild.computeIfAbsent(text.substring(2), k -> new ArrayList<>()).add(t);
-                } else {
-                    exact.computeIfAbsent(text, k -> new ArrayList<>()).add(t);
+                boolean wildcard = text.startsWith("*.");
+                String key = wildcard ? text.substring(2) : text;
+                (wildcard ? wild : exact).computeIfAbsent(key, k -> new ArrayList<>()).add(t);
+                if (t.intercepts) {
+                    (wildcard ? interceptWild : interceptExact).computeIfAbsent(key, k -> new ArrayList<>()).add(t);
                 }
             } else {
                 (d.cidr().isIpv4() ? cidr4 : cidr6).computeIfAbsent(d.cidr(), k -> new ArrayList<>()).add(t);
@@ -71,9 +76,13 @@ public final class PolicyCompiler {
         for (IdentityBinding b : set.bindings()) {
             (b.subnet().isIpv4() ? b4 : b6).put(b.subnet(), Optional.of(b.identity()));
         }
+        TreeSet<String> interceptPatterns = new TreeSet<>(interceptExact.keySet());
+        interceptWild.keySet().forEach(k -> interceptPatterns.add("*." + k));
+        HostTable intercepts = interceptPatterns.isEmpty() ? null
+                : new HostTable(arrays(interceptExact), arrays(interceptWild));
         return new PolicySnapshot(revision, new PolicySet(policies, set.bindings()),
                 groupIndex.keySet().toArray(new Subjects[0]),
-                new HostTable(arrays(exact), arrays(wild)),
+                new HostTable(arrays(exact), arrays(wild)), intercepts, List.copyOf(interceptPatterns),
                 PrefixTable.of(true, arrays(cidr4)), PrefixTable.of(false, arrays(cidr6)),
                 PrefixTable.of(true, b4), PrefixTable.of(false, b6), pending.size());
     }

@@ -14,8 +14,10 @@ import java.util.function.Supplier;
 /**
  * The {@link FlowDecider} over compiled policies: reads the current snapshot once per flow (so a swap during the
  * decision changes nothing it saw), takes the identity the agent proved on the flow or else the snapshot's subnet
- * binding for its source, and decides. Replaces
- * the static policy's decider behind the same SPI. Safe on any thread; called on event loops.
+ * binding for its source, and decides. Replaces the static policy's decider behind the same SPI. Behind the L7 gate
+ * it decides each request too: the gate passes the request's HTTP facts and the identity proven on the connection
+ * ({@code facts.withPeek(PeekFacts.http(...)).withPresented(...)}), and an HTTP flow is never intercepted. Safe on
+ * any thread; called on event loops.
  */
 public final class PolicyDecider implements FlowDecider {
 
@@ -53,6 +55,6 @@ public final class PolicyDecider implements FlowDecider {
             }
         }
         PolicyDecision d = snapshot.decide(facts, identity);
-        return new Decision(identity, d.verdict(), d.revision());
+        return new Decision(identity, d.verdict(), d.revision(), d.policyId());
     }
 }

@@ -8,9 +8,11 @@ import java.util.Objects;
 /**
  * What the policy decided for one flow, with everything the audit record needs.
  *
- * @param verdict   relay or deny; its rule id and reason are those below
+ * @param verdict   relay, intercept (a TLS flow to terminate; each request is then decided on its own) or deny; its
+ *                  rule id and reason are those below
  * @param reason    why, in words an operator can act on
- * @param policyId  the deciding policy, or {@code null} for built-in decisions (default deny, unbound source ...)
+ * @param policyId  the deciding policy (for an intercept, the intercept rule's), or {@code null} for built-in
+ *                  decisions (default deny, unbound source ...)
  * @param ruleId    the deciding rule, or a built-in id ({@link PolicySnapshot#DEFAULT_RULE} ...)
  * @param revision  the revision of the snapshot that decided
  * @param mode      the deciding policy's mode ({@link Mode#ENFORCE} for built-in decisions)
@@ -48,5 +50,9 @@ public record PolicyDecision(Verdict verdict, String reason, String policyId, St
 
     public boolean relayed() {
         return verdict instanceof Verdict.Relay;
+    }
+
+    public boolean intercepted() {
+        return verdict instanceof Verdict.Intercept;
     }
 }

@@ -18,7 +18,9 @@ import java.util.Set;
 /**
  * Explains a decision ({@code clawgressctl policy explain}, failing {@code policy test} scenarios): walks every
  * (policy, rule, destination) of the snapshot's policy set in decision order, says for each why it is or is not a
- * candidate, and checks that the first candidate is the rule {@link PolicySnapshot#decide} reported.
+ * candidate, and checks that the first candidate is the rule {@link PolicySnapshot#decide} reported, with the same
+ * kind of verdict. Where no candidate decides a TLS flow with an SNI (or the source is unbound), it looks for the
+ * intercept rule that matches the SNI and port whatever its subjects and http, as the evaluator does.
  *
  * <p>This is a linear walk for people, not the evaluator: the data path uses the compiled tables and never calls it.
  * Its ordering mirrors {@link PolicyCompiler} (docs/policy.md, "How a flow is decided"); if the two ever disagree on
@@ -75,8 +77,20 @@ public final class PolicyExplainer {
         PolicyDecision decision = snapshot.decide(facts, identity);
         Explanation.IdentityStep step = new Explanation.IdentityStep(src, binding, identity.orElse(null),
                 given != null);
-        if (identity.isEmpty() || !identity.get().active()) {
-            return new Explanation(facts, step, List.of(), List.of(), decision);
+        PeekFacts peek = facts.peek();
+        String name = PolicySnapshot.claimedName(peek);
+        String sni = peek.kind() == PeekFacts.Kind.TLS ? name : null;
+        int port = facts.originalDestination().getPort();
+        if (identity.isEmpty()) {
+            Explanation explanation = new Explanation(facts, step, List.of(), List.of(),
+                    interceptFor(snapshot, sni, port), decision);
+            check(explanation, sni);
+            return explanation;
+        }
+        if (!identity.get().active()) {
+            Explanation explanation = new Explanation(facts, step, List.of(), List.of(), null, decision);
+            check(explanation, sni);
+            return explanation;
         }
         Identity agent = identity.get();
         List<Explanation.PolicyStep> policies = new ArrayList<>();
@@ -96,10 +110,7 @@ public final class PolicyExplainer {
         }
         candidates.sort(LADDER);
 
-        PeekFacts peek = facts.peek();
-        String name = PolicySnapshot.claimedName(peek);
         InetAddress address = facts.originalDestination().getAddress();
-        int port = facts.originalDestination().getPort();
         List<Explanation.RuleStep> rules = new ArrayList<>();
         boolean decided = false;
         for (int i = 0; i < candidates.size(); i++) {
@@ -125,22 +136,71 @@ public final class PolicyExplainer {
             rules.add(new Explanation.RuleStep(i + 1, c.policy, c.rule, c.dest, destWhy == null, matches, decides,
                     matches ? null : String.join("; ", why)));
         }
-        Explanation explanation = new Explanation(facts, step, policies, rules, decision);
-        check(explanation);
+        Explanation explanation = new Explanation(facts, step, policies, rules,
+                decided ? null : interceptFor(snapshot, sni, port), decision);
+        check(explanation, sni);
         return explanation;
     }
 
-    /** The ladder's first candidate must be the rule the evaluator reported; anything else is a bug. */
-    private static void check(Explanation e) {
+    /**
+     * The first, in decision order, of every intercept rule's host destinations that matches the SNI and port,
+     * whatever its policy's subjects and the rule's http (as {@code PolicySnapshot.interceptFor}); {@code null}
+     * without an SNI.
+     */
+    private static Explanation.InterceptStep interceptFor(PolicySnapshot snapshot, String sni, int port) {
+        if (sni == null) {
+            return null;
+        }
+        List<Candidate> found = new ArrayList<>();
+        for (Policy p : snapshot.policySet().policies()) {
+            for (int r = 0; r < p.rules().size(); r++) {
+                Rule rule = p.rules().get(r);
+                if (!rule.intercept()) {
+                    continue;
+                }
+                for (int d = 0; d < rule.destinations().size(); d++) {
+                    Destination dest = rule.destinations().get(d);
+                    if (dest.isHost() && dest.ports().contains(port) && dest.host().matches(sni)) {
+                        found.add(new Candidate(p, r, rule, d, dest));
+                    }
+                }
+            }
+        }
+        return found.stream().min(LADDER).map(c -> new Explanation.InterceptStep(c.policy, c.rule, c.dest))
+                .orElse(null);
+    }
+
+    /**
+     * The ladder's first candidate (or, without one, the intercept rule for the SNI) must be the rule the evaluator
+     * reported, with the same kind of verdict; anything else is a bug.
+     */
+    private static void check(Explanation e, String sni) {
         PolicyDecision d = e.decision();
         Optional<Explanation.RuleStep> w = e.winner();
-        boolean agrees = w.isPresent()
-                ? w.get().policy().id().equals(d.policyId()) && w.get().rule().id().equals(d.ruleId())
-                : d.policyId() == null && (d.ruleId().equals(PolicySnapshot.DEFAULT_RULE)
-                        || d.ruleId().equals(PolicySnapshot.SNI_MISSING_RULE));
+        Explanation.InterceptStep i = e.intercept();
+        String picked;
+        boolean agrees;
+        if (w.isPresent()) {
+            Explanation.RuleStep s = w.get();
+            picked = s.name();
+            boolean intercepts = sni != null && s.rule().intercept() && s.destination().isHost();
+            agrees = s.policy().id().equals(d.policyId()) && s.rule().id().equals(d.ruleId())
+                    && d.intercepted() == intercepts;
+        } else if (i != null) {
+            picked = "intercept by " + i.name();
+            agrees = d.intercepted() && i.policy().id().equals(d.policyId()) && i.rule().id().equals(d.ruleId());
+        } else {
+            Identity agent = e.identity().identity();
+            picked = "no rule";
+            String builtIn = agent == null ? PolicySnapshot.UNBOUND_RULE
+                    : !agent.active() ? PolicySnapshot.DISABLED_RULE : null;
+            agrees = d.policyId() == null && !d.intercepted() && (builtIn != null ? d.ruleId().equals(builtIn)
+                    : d.ruleId().equals(PolicySnapshot.DEFAULT_RULE)
+                            || d.ruleId().equals(PolicySnapshot.SNI_MISSING_RULE));
+        }
         if (!agrees) {
-            throw new IllegalStateException("explain: the ladder picks " + w.map(Explanation.RuleStep::name)
-                    .orElse("no rule") + " but the evaluator decided " + d.policyId() + "/" + d.ruleId());
+            throw new IllegalStateException("explain: the ladder picks " + picked + " but the evaluator decided "
+                    + d.verdict().name() + " by " + d.policyId() + "/" + d.ruleId());
         }
     }
 

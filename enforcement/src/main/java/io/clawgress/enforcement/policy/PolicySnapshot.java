@@ -26,6 +26,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * allow, then the most specific destination. A report-mode deny relays and sets {@code would_deny}. Nothing
  * matching is default deny ({@code sni_missing} for TLS without SNI). Candidates come from a host-name table and
  * per-family prefix tables, so the cost does not grow with the number of rules.
+ *
+ * <p>Interception (TLS with a claimed name only): a host destination of an {@code intercept: true} rule that
+ * decides the flow turns its relay into {@link Verdict.Intercept}. When the source is unbound, or the ladder ends in
+ * the default deny, the best-ranked intercept host destination matching the SNI and port intercepts the flow
+ * whatever its subjects and {@code http}: the identity (mTLS, JWT) and the request are only visible after
+ * termination, where every request is decided again with HTTP facts. An explicit deny that applies to the
+ * ClientHello refuses the connection before interception; a disabled agent stays denied; a relay by a rule without
+ * {@code intercept} stays a splice. HTTP, opaque and unpeeked flows never intercept: there an intercept rule decides
+ * like any allow rule.
  */
 public final class PolicySnapshot {
 
@@ -42,6 +51,9 @@ public final class PolicySnapshot {
     private final PolicySet policySet;
     private final Subjects[] groups;
     private final HostTable hosts;
+    /** Host destinations of intercept rules only, or null when no rule intercepts. */
+    private final HostTable intercepts;
+    private final List<String> interceptPatterns;
     private final PrefixTable<Target[]> v4;
     private final PrefixTable<Target[]> v6;
     private final PrefixTable<Optional<Identity>> bindings4;
@@ -49,13 +61,16 @@ public final class PolicySnapshot {
     private final int targetCount;
     private final ConcurrentHashMap<Identity, boolean[]> groupCache = new ConcurrentHashMap<>();
 
-    PolicySnapshot(String revision, PolicySet policySet, Subjects[] groups, HostTable hosts, PrefixTable<Target[]> v4,
-                   PrefixTable<Target[]> v6, PrefixTable<Optional<Identity>> bindings4,
-                   PrefixTable<Optional<Identity>> bindings6, int targetCount) {
+    PolicySnapshot(String revision, PolicySet policySet, Subjects[] groups, HostTable hosts, HostTable intercepts,
+                   List<String> interceptPatterns, PrefixTable<Target[]> v4, PrefixTable<Target[]> v6,
+                   PrefixTable<Optional<Identity>> bindings4, PrefixTable<Optional<Identity>> bindings6,
+                   int targetCount) {
         this.revision = Objects.requireNonNull(revision, "revision");
         this.policySet = policySet;
         this.groups = groups;
         this.hosts = hosts;
+        this.intercepts = intercepts;
+        this.interceptPatterns = interceptPatterns;
         this.v4 = v4;
         this.v6 = v6;
         this.bindings4 = bindings4;
@@ -82,6 +97,15 @@ public final class PolicySnapshot {
         return targetCount;
     }
 
+    /**
+     * The host patterns of every intercept rule's host destinations ({@code api.example.com}, {@code *.example.com}),
+     * lower-case A-labels, distinct and sorted: the only names the intercept CA's intermediate may vouch for (its
+     * X.509 nameConstraints). Empty when no rule intercepts.
+     */
+    public List<String> interceptPatterns() {
+        return interceptPatterns;
+    }
+
     /** The identity bound to {@code source} by an {@code IdentityBindings} document, or empty. */
     public Optional<Identity> identify(InetAddress source) {
         Optional<Identity> id = (source instanceof java.net.Inet4Address ? bindings4 : bindings6).longest(source);
@@ -94,7 +118,17 @@ public final class PolicySnapshot {
      */
     public PolicyDecision decide(FlowFacts facts, Optional<Identity> identity) {
         InetSocketAddress dst = facts.originalDestination();
+        PeekFacts peek = facts.peek();
+        String name = claimedName(peek);
+        // Only a ClientHello with a name can be intercepted: the leaf is minted for that name.
+        String sni = peek.kind() == PeekFacts.Kind.TLS ? name : null;
+        int port = dst.getPort();
         if (identity.isEmpty()) {
+            // An unbound source may still prove an identity inside (client certificate, JWT).
+            Target i = interceptFor(sni, port);
+            if (i != null) {
+                return intercept(i, dst, sni);
+            }
             return PolicyDecision.builtIn(Termination.POLICY_DENIED, UNBOUND_RULE, "source "
                     + Addresses.text(facts.source().getAddress()) + " is bound to no agent identity", revision);
         }
@@ -104,9 +138,6 @@ public final class PolicySnapshot {
                     "agent " + agent.agentId() + " is disabled", revision);
         }
         boolean[] applies = groupsFor(agent);
-        PeekFacts peek = facts.peek();
-        String name = claimedName(peek);
-        int port = dst.getPort();
         Target best = null;
         if (name != null) {
             best = hosts.best(name, applies, port, peek);
@@ -135,6 +166,11 @@ public final class PolicySnapshot {
             }
         }
         if (best == null) {
+            // Nothing allows it on the ClientHello; an intercept rule for the name may still allow its requests.
+            Target i = interceptFor(sni, port);
+            if (i != null) {
+                return intercept(i, dst, sni);
+            }
             if (peek.kind() == PeekFacts.Kind.TLS && peek.name() == null) {
                 // DESIGN.md §3: TLS without SNI is denied unless an address rule allows the destination.
                 return PolicyDecision.builtIn(Termination.SNI_MISSING, SNI_MISSING_RULE, "TLS to "
@@ -145,7 +181,10 @@ public final class PolicySnapshot {
                     + " (default deny)", revision);
         }
         if (best.fixedDecision != null) {
-            return best.fixedDecision;
+            return best.fixedDecision; // an explicit deny refuses the connection before any interception
+        }
+        if (sni != null && best.intercepts) {
+            return intercept(best, dst, sni);
         }
         boolean wouldDeny = best.rule.action() == Action.DENY; // only report-mode denials get here
         Verdict.Relay relay = best.destination.isHost()
@@ -153,6 +192,16 @@ public final class PolicySnapshot {
                 : new Verdict.Relay(dst, best.rule.id(), best.reason);
         return new PolicyDecision(relay, best.reason, best.policy.id(), best.rule.id(), revision, best.policy.mode(),
                 wouldDeny);
+    }
+
+    /** The best-ranked intercept host destination for the SNI and port, whatever its subjects and HTTP, or null. */
+    private Target interceptFor(String sni, int port) {
+        return sni == null || intercepts == null ? null : intercepts.bestOnPort(sni, port);
+    }
+
+    private PolicyDecision intercept(Target t, InetSocketAddress dst, String sni) {
+        Verdict.Intercept v = new Verdict.Intercept(dst, sni, t.destination.dial(), t.rule.id(), t.interceptReason);
+        return new PolicyDecision(v, t.interceptReason, t.policy.id(), t.rule.id(), revision, t.policy.mode(), false);
     }
 
     private boolean[] groupsFor(Identity agent) {

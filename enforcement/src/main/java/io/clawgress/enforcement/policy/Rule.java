@@ -11,7 +11,8 @@ import java.util.Objects;
  * @param action       allow or deny
  * @param destinations where the rule applies; at least one
  * @param http         HTTP conditions, or {@code null}; see {@link HttpMatch} for flows without HTTP facts
- * @param intercept    terminate TLS to see HTTP (allow rules only; carried out by the intercept issue)
+ * @param intercept    terminate TLS to the rule's host destinations to decide each request (allow rules only;
+ *                     docs/policy.md, "intercept")
  * @param rateLimit    the rule's rate limit, or {@code null} (allow rules only; enforced by the rate-limit issue)
  */
 public record Rule(String id, Action action, List<Destination> destinations, HttpMatch http, boolean intercept,

@@ -21,6 +21,13 @@ final class Target {
     final String reason;
     /** The whole decision when it does not depend on the flow (enforced denials), else null. */
     final PolicyDecision fixedDecision;
+    /**
+     * A host destination of a rule with {@code intercept: true}: a TLS flow it decides, or that it matches by name
+     * and port when nothing else allows it, is terminated (docs/policy.md, "intercept").
+     */
+    final boolean intercepts;
+    /** Why, for an intercept decision by this target (constant, like {@link #reason}), or null. */
+    final String interceptReason;
 
     Target(int rank, int group, Policy policy, Rule rule, Destination destination, String revision) {
         this.rank = rank;
@@ -33,6 +40,9 @@ final class Target {
         this.reason = reason(policy, rule, destination);
         this.fixedDecision = rule.action() == Action.DENY && policy.mode() == Mode.ENFORCE
                 ? PolicyDecision.denied(reason, policy, rule, revision) : null;
+        this.intercepts = rule.intercept() && destination.isHost();
+        this.interceptReason = intercepts ? "intercepted by policy " + policy.id() + " rule " + rule.id()
+                + ": TLS terminated so each request is decided" : null;
     }
 
     private static String reason(Policy policy, Rule rule, Destination destination) {
@@ -58,6 +68,16 @@ final class Target {
         // A rule with HTTP conditions needs HTTP facts; a ClientHello alone cannot satisfy it (docs/policy.md).
         return http == null || (peek.kind() == PeekFacts.Kind.HTTP
                 && http.matches(peek.httpMethod(), peek.httpTarget(), rule.action()));
+    }
+
+    /** The first target of a rank-sorted list that takes {@code port}, whatever its subjects and HTTP, or null. */
+    static Target firstOnPort(Target[] list, int port) {
+        for (Target t : list) {
+            if (t.ports.contains(port)) {
+                return t;
+            }
+        }
+        return null;
     }
 
     /** The first eligible target of a rank-sorted list, or null. */

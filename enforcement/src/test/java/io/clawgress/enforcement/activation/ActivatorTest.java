@@ -7,6 +7,8 @@ import io.clawgress.enforcement.bundle.BundleBuilder;
 import io.clawgress.enforcement.bundle.KeyGen;
 import io.clawgress.enforcement.bundle.Limits;
 import io.clawgress.enforcement.bundle.SigningAlg;
+import io.clawgress.enforcement.identity.jwt.JwtKeySet;
+import io.clawgress.enforcement.identity.jwt.JwtMinter;
 import io.clawgress.enforcement.store.PolicyStore;
 import io.clawgress.enforcement.store.StoreSettings;
 import org.junit.jupiter.api.AfterEach;
@@ -164,6 +166,66 @@ class ActivatorTest {
         assertThat(swapped).hasSize(1);
         assertThat(store.history(100)).filteredOn(h -> h.result().equals("rejected")).hasSize(cases.size());
         assertThat(decide(443)).isInstanceOf(Verdict.Relay.class);
+    }
+
+    @Test
+    void theBundlesJwtKeySetIsActivatedWithItsPolicy() throws Exception {
+        assertThat(activator.active().jwtKeys()).as("deny all").isSameAs(JwtKeySet.EMPTY);
+        submit(bundle(1, 443), false);
+        assertThat(activator.active().jwtKeys()).as("a bundle without a key set").isSameAs(JwtKeySet.EMPTY);
+
+        JwtMinter.GeneratedKey key = JwtMinter.generate("local-1");
+        String json = JwtMinter.keySetJson("https://idp.example.com/", List.of("clawgress"), List.of(key));
+        ActivationResult r = submit(bundle(2, Map.of(JwtKeySet.BUNDLE_PATH, json)), false);
+
+        assertThat(r.outcome()).as(r.toString()).isEqualTo(ActivationResult.Outcome.ACTIVATED);
+        JwtKeySet keys = activator.active().jwtKeys();
+        assertThat(keys.size()).isEqualTo(1);
+        assertThat(keys.key("local-1")).contains(key.jwtKey());
+        assertThat(keys.issuer("https://idp.example.com/")).isPresent();
+        assertThat(swapped).last().satisfies(p -> assertThat(p.jwtKeys()).isSameAs(keys));
+
+        reopen(StoreSettings.DEFAULTS);
+        assertThat(activator.restore().outcome()).isEqualTo(ActivationResult.Outcome.ACTIVATED);
+        assertThat(activator.active().jwtKeys().key("local-1")).as("restored from the store").isPresent();
+    }
+
+    @Test
+    void aBrokenJwtKeySetRejectsTheBundleAndKeepsThePolicy() throws Exception {
+        JwtMinter.GeneratedKey key = JwtMinter.generate("local-1");
+        submit(bundle(1, Map.of(JwtKeySet.BUNDLE_PATH, JwtMinter.keySetJson("https://idp.example.com/",
+                List.of("clawgress"), List.of(key)))), false);
+        ActivePolicy before = activator.active();
+
+        record Case(String name, String json, String message) {
+        }
+        List<Case> cases = List.of(
+                new Case("not JSON", "{\"issuers\": [", "not valid JSON"),
+                new Case("HMAC", """
+                        {"issuers": [{"iss": "i", "aud": ["a"], "keys": [{"kid": "h", "alg": "HS256",
+                          "jwk": {"kty": "oct", "k": "c2VjcmV0"}}]}]}""", "HS256"),
+                new Case("unknown field", "{\"issuers\": [], \"colour\": \"blue\"}", "colour"));
+        for (Case c : cases) {
+            ActivationResult r = submit(bundle(2, Map.of(JwtKeySet.BUNDLE_PATH, c.json)), false);
+            assertThat(r.outcome()).as(c.name).isEqualTo(ActivationResult.Outcome.REJECTED);
+            assertThat(r.reasonCode()).as(c.name + ": " + r).isEqualTo(Activator.JWT_KEYS_INVALID);
+            assertThat(r.revision()).as("known once the signature verified").isEqualTo(2);
+            assertThat(r.message()).as(c.name).startsWith(JwtKeySet.BUNDLE_PATH + ": ").contains(c.message);
+            assertThat(activator.active()).as(c.name).isSameAs(before);
+            assertThat(activator.active().jwtKeys().key("local-1")).isPresent();
+            assertThat(store.active()).hasValueSatisfying(b -> assertThat(b.revision()).isEqualTo(1));
+        }
+        assertThat(store.history(1)).first().satisfies(h -> assertThat(h.reasonCode()).isEqualTo("jwt_keys_invalid"));
+        assertThat(decide(443)).isInstanceOf(Verdict.Relay.class);
+    }
+
+    /** A bundle with {@link #policy(int) policy(443)} and {@code extra} files. */
+    private byte[] bundle(long revision, Map<String, String> extra) throws Exception {
+        Map<String, byte[]> files = new java.util.TreeMap<>();
+        files.put("policies/p.yaml", policy(443).getBytes(StandardCharsets.UTF_8));
+        extra.forEach((path, text) -> files.put(path, text.getBytes(StandardCharsets.UTF_8)));
+        return BundleBuilder.build(files, signer.signingKey(), revision, NOW.minus(Duration.ofHours(1)),
+                NOW.plus(Duration.ofDays(1)));
     }
 
     @Test

@@ -102,6 +102,26 @@ class CompiledTablesTest {
         }
     }
 
+    @Test
+    void theInterceptLookupIgnoresSubjectsAndHttpButNotThePort() {
+        Destination d = Destination.host("*.example.com", io.clawgress.enforcement.net.PortSet.of(
+                java.util.List.of("443")));
+        Rule rule = new Rule("r", Action.ALLOW, java.util.List.of(d), new HttpMatch(java.util.List.of("POST"),
+                java.util.List.of()), true, null);
+        Policy policy = new Policy("p", 1, Mode.ENFORCE, Subjects.ANY, java.util.List.of(rule));
+        Target t = new Target(0, 1, policy, rule, d, "rev");
+        assertThat(t.intercepts).isTrue();
+        HostTable table = new HostTable(Map.of(), Map.of("example.com", new Target[] {t}));
+        boolean[] otherGroupOnly = {true, false};
+        io.clawgress.api.PeekFacts hello = io.clawgress.api.PeekFacts.tls("a.example.com", java.util.List.of(),
+                false);
+        assertThat(table.best("a.example.com", otherGroupOnly, 443, hello)).isNull();
+        assertThat(table.best("a.example.com", new boolean[] {true, true}, 443, hello)).as("http needs HTTP").isNull();
+        assertThat(table.bestOnPort("a.example.com", 443)).isSameAs(t);
+        assertThat(table.bestOnPort("a.example.com", 8443)).isNull();
+        assertThat(table.bestOnPort("example.com", 443)).isNull();
+    }
+
     private static Target target(int rank, String host) {
         Destination d = Destination.host(host, io.clawgress.enforcement.net.PortSet.ANY);
         Rule rule = new Rule("r" + rank, Action.ALLOW, java.util.List.of(d));

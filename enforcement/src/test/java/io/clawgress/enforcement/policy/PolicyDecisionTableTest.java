@@ -215,12 +215,16 @@ class PolicyDecisionTableTest {
                         "192.0.2.41:443", "deny", null, "default"),
                 c("min_auth mtls accepts mtls", "billing-mtls", "tls:payouts.stripe.com", "192.0.2.41:443",
                         "relay", "billing-strong", "payouts"),
-                c("min_auth jwt refuses subnet", "research", "tls:vault.example.org", "192.0.2.50:443",
-                        "deny", null, "default"),
-                c("min_auth jwt accepts jwt", "research-jwt", "tls:vault.example.org", "192.0.2.50:443",
-                        "relay", "research-jwt", "secrets"),
-                c("min_auth jwt accepts the stronger mtls", "research-mtls", "tls:vault.example.org",
+                c("min_auth jwt refuses subnet on a request", "research", "http:vault.example.org GET /v1/x",
+                        "192.0.2.50:443", "deny", null, "default"),
+                c("min_auth jwt accepts jwt on a request", "research-jwt", "http:vault.example.org GET /v1/x",
                         "192.0.2.50:443", "relay", "research-jwt", "secrets"),
+                c("min_auth jwt accepts the stronger mtls on a request", "research-mtls",
+                        "http:vault.example.org GET /v1/x", "192.0.2.50:443", "relay", "research-jwt", "secrets"),
+                c("min_auth jwt: a subnet identity's TLS is intercepted, the JWT is checked per request", "research",
+                        "tls:vault.example.org", "192.0.2.50:443", "intercept", "research-jwt", "secrets"),
+                c("min_auth jwt: a jwt identity's TLS is intercepted by its rule", "research-jwt",
+                        "tls:vault.example.org", "192.0.2.50:443", "intercept", "research-jwt", "secrets"),
                 c("stronger auth still gets weaker policies", "research-mtls", "tls:api.openai.com",
                         "104.18.6.192:443", "relay", "research-llm", "llm-apis"),
                 c("agent_id selector", "v6", "tls:v6.example.com", "[2001:db8:100::1]:443",
@@ -252,6 +256,65 @@ class PolicyDecisionTableTest {
                 c("IPv6 port mismatch", "v6", "none", "[2001:db8:100:1::1]:80", "deny", null, "default"),
                 c("IPv4 rules never match IPv6", "research", "none", "[::ffff:a14:701]:8080",
                         "relay", "research-llm", "internal-web"),
+                // intercept: decided on the SNI and port, then per request behind the L7 gate
+                c("intercept rule without http decides the ClientHello", "research", "tls:inspect.example.ai",
+                        "192.0.2.80:443", "intercept", "research-intercept", "llm-inspect"),
+                c("wildcard intercept", "research", "tls:api.inspect.example.ai", "192.0.2.81:443",
+                        "intercept", "research-intercept", "llm-inspect"),
+                c("wildcard intercept, deep subdomain", "research", "tls:a.b.inspect.example.ai", "192.0.2.81:443",
+                        "intercept", "research-intercept", "llm-inspect"),
+                c("unbound source and an intercepted name: intercept", "nobody", "tls:inspect.example.ai",
+                        "192.0.2.80:443", "intercept", "research-intercept", "llm-inspect"),
+                c("unbound source: intercepted whatever the subjects and denies, decided per request", "nobody",
+                        "tls:secrets.inspect.example.ai", "192.0.2.81:443", "intercept", "research-intercept",
+                        "llm-inspect"),
+                c("bound agent default deny and an intercepted name: intercept", "billing",
+                        "tls:inspect.example.ai", "192.0.2.80:443", "intercept", "research-intercept",
+                        "llm-inspect"),
+                c("intercept rule with http: no ClientHello match, intercepted by name", "research",
+                        "tls:tools.example.ai", "192.0.2.82:443", "intercept", "research-intercept", "tools-post"),
+                c("a relay by a rule without intercept stays a splice", "research", "tls:docs.example.ai",
+                        "192.0.2.83:443", "relay", "research-intercept", "docs-splice"),
+                c("the same name for an agent no splice rule allows: intercept", "billing", "tls:docs.example.ai",
+                        "192.0.2.83:443", "intercept", "research-intercept", "docs-private"),
+                c("explicit deny on the ClientHello refuses before interception", "research",
+                        "tls:secrets.inspect.example.ai", "192.0.2.81:443", "deny", "research-intercept",
+                        "no-inspect-secrets"),
+                c("explicit deny by address refuses before interception", "research", "tls:inspect.example.ai",
+                        "169.254.169.254:443", "deny", "guardrails", "no-metadata"),
+                c("disabled agent is not intercepted", "retired", "tls:inspect.example.ai", "192.0.2.80:443",
+                        "deny", null, "agent_disabled"),
+                c("port mismatch: no intercept", "research", "tls:inspect.example.ai", "192.0.2.80:8443",
+                        "deny", null, "default"),
+                c("port mismatch, unbound: no intercept", "nobody", "tls:inspect.example.ai", "192.0.2.80:8443",
+                        "deny", null, "unbound_source"),
+                c("a name no intercept pattern covers", "research", "tls:example.ai",
+                        "192.0.2.80:443", "deny", null, "default"),
+                c("CIDR-only intercept rule relays", "research", "tls:cidr.example.ai", "192.0.2.130:443",
+                        "relay", "research-intercept", "cidr-inspect"),
+                c("CIDR-only intercept rule does not intercept for others", "billing", "tls:cidr.example.ai",
+                        "192.0.2.130:443", "deny", null, "default"),
+                c("CIDR-only intercept rule does not intercept unbound sources", "nobody", "tls:cidr.example.ai",
+                        "192.0.2.130:443", "deny", null, "unbound_source"),
+                c("TLS without SNI is never intercepted", "billing", "tls:", "192.0.2.80:443",
+                        "deny", null, "sni_missing"),
+                c("IP literal SNI is never intercepted", "nobody", "tls:192.0.2.80", "192.0.2.80:443",
+                        "deny", null, "unbound_source"),
+                c("report-mode deny relays where an intercept rule matches", "research", "tls:hub.huggingface.co",
+                        "192.0.2.84:443", "relay", "report-trial", "block-hf"),
+                c("intercept rule on plaintext HTTP decides like an allow rule", "research",
+                        "http:tools.example.ai POST /v1/run", "192.0.2.82:80", "relay", "research-intercept",
+                        "tools-post"),
+                c("intercept rule on plaintext HTTP: path outside denied", "research",
+                        "http:tools.example.ai POST /v2/run", "192.0.2.82:80", "deny", null, "default"),
+                c("intercept rule on plaintext HTTP: method outside denied", "research",
+                        "http:tools.example.ai GET /v1/run", "192.0.2.82:80", "deny", null, "default"),
+                c("intercepted request allowed by path", "research", "http:docs.example.ai GET /private/notes",
+                        "192.0.2.83:443", "relay", "research-intercept", "docs-private"),
+                c("intercepted request of another agent denied", "billing", "http:docs.example.ai GET /private/x",
+                        "192.0.2.83:443", "deny", null, "default"),
+                c("unbound source on plaintext HTTP is not intercepted", "nobody",
+                        "http:tools.example.ai POST /v1/run", "192.0.2.82:80", "deny", null, "unbound_source"),
                 // default deny
                 c("nothing matches", "research", "tls:example.com", "93.184.216.34:443", "deny", null, "default"),
                 c("opaque bytes to an unknown address", "research", "opaque", "93.184.216.34:22",
@@ -324,6 +387,63 @@ class PolicyDecisionTableTest {
                 + " *.huggingface.co (report mode: relayed)"));
         assertThat(d.mode()).isEqualTo(Mode.REPORT);
         assertThat(d.wouldDeny()).isTrue();
+    }
+
+    @Test
+    void interceptCarriesTheSniTheDestinationsDialAndTheRule() {
+        PolicyDecision d = snapshot.decide(facts("research", "tls:api.inspect.example.ai", "192.0.2.81:443"),
+                who("research"));
+        String reason = "intercepted by policy research-intercept rule llm-inspect: TLS terminated so each request is"
+                + " decided";
+        assertThat(d.verdict()).isEqualTo(new Verdict.Intercept(endpoint("192.0.2.81:443"), "api.inspect.example.ai",
+                DialMode.ORIGINAL_IF_RESOLVED, "llm-inspect", reason));
+        assertThat(d.reason()).isEqualTo(reason);
+        assertThat(d.policyId()).isEqualTo("research-intercept");
+        assertThat(d.mode()).isEqualTo(Mode.ENFORCE);
+        assertThat(d.wouldDeny()).isFalse();
+        assertThat(d.intercepted()).isTrue();
+        assertThat(d.relayed()).isFalse();
+
+        PolicyDecision byName = snapshot.decide(facts("nobody", "tls:inspect.example.ai", "192.0.2.80:443"),
+                who("nobody"));
+        assertThat(byName.verdict()).isEqualTo(new Verdict.Intercept(endpoint("192.0.2.80:443"),
+                "inspect.example.ai", DialMode.RESOLVED, "llm-inspect", reason));
+    }
+
+    @Test
+    void deciderPassesThePolicyIdAndDecidesEachInterceptedRequest() {
+        PolicyDecider decider = new PolicyDecider(() -> snapshot);
+        FlowFacts hello = new FlowFacts("f", endpoint("198.51.100.1:1234"), endpoint("192.0.2.83:443"),
+                PeekFacts.tls("docs.example.ai", List.of("http/1.1"), false));
+        var connection = decider.decide(hello);
+        assertThat(connection.identity()).as("unbound: an identity may be proven inside").isEmpty();
+        assertThat(connection.verdict()).isInstanceOf(Verdict.Intercept.class);
+        assertThat(connection.policyId()).isEqualTo("research-intercept");
+        assertThat(connection.verdict().ruleId()).isEqualTo("docs-private");
+
+        // What the L7 gate asks for each request: the request's facts and the identity proven on the connection.
+        Identity proven = id("research-bot", "research", "dev", AuthMethod.MTLS, true);
+        var allowed = decider.decide(hello.withPeek(PeekFacts.http("docs.example.ai", "GET", "/private/a"))
+                .withPresented(proven));
+        assertThat(allowed.verdict()).isInstanceOf(Verdict.Relay.class);
+        assertThat(allowed.verdict().ruleId()).isEqualTo("docs-private");
+        assertThat(allowed.policyId()).isEqualTo("research-intercept");
+        var splice = decider.decide(hello.withPeek(PeekFacts.http("docs.example.ai", "GET", "/public"))
+                .withPresented(proven));
+        assertThat(splice.verdict().ruleId()).as("any path: the plain allow").isEqualTo("docs-splice");
+        var anonymous = decider.decide(hello.withPeek(PeekFacts.http("docs.example.ai", "GET", "/private/a")));
+        assertThat(anonymous.verdict().ruleId()).as("no identity proven").isEqualTo("unbound_source");
+        assertThat(anonymous.policyId()).isNull();
+        var other = decider.decide(hello.withPeek(PeekFacts.http("docs.example.ai", "GET", "/private/a"))
+                .withPresented(id("billing-bot", "billing", "prod", AuthMethod.JWT, true)));
+        assertThat(other.verdict().ruleId()).isEqualTo("default");
+    }
+
+    @Test
+    void interceptPatternsAreEveryInterceptHostPatternSorted() {
+        assertThat(snapshot.interceptPatterns()).containsExactly("*.inspect.example.ai", "docs.example.ai",
+                "hub.huggingface.co", "inspect.example.ai", "tools.example.ai", "vault.example.org");
+        assertThat(PolicySnapshot.denyAll("none").interceptPatterns()).isEmpty();
     }
 
     @Test
@@ -441,8 +561,8 @@ class PolicyDecisionTableTest {
     @Test
     void policiesAreKeptInLadderOrder() {
         assertThat(snapshot.policySet().policies()).extracting(Policy::id).containsExactly("guardrails",
-                "report-trial", "research-override", "agent-specific", "research-llm", "research-wide",
-                "research-jwt", "billing", "billing-strong");
+                "report-trial", "research-override", "agent-specific", "research-intercept", "research-llm",
+                "research-wide", "research-jwt", "billing", "billing-strong");
     }
 
     @Test

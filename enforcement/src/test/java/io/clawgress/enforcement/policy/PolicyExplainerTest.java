@@ -48,6 +48,11 @@ class PolicyExplainerTest {
         assertThat(e.decision().ruleId()).isEqualTo(rule);
         if (policy == null) {
             assertThat(e.winner()).isEmpty();
+            assertThat(e.intercept()).isNull();
+        } else if (e.winner().isEmpty()) {
+            assertThat(verdict).as("only an intercept decides without a ladder candidate").isEqualTo("intercept");
+            assertThat(e.intercept().name()).isEqualTo(policy + "/" + rule);
+            assertThat(e.rules()).noneMatch(Explanation.RuleStep::matches);
         } else {
             Explanation.RuleStep w = e.winner().orElseThrow();
             assertThat(w.name()).isEqualTo(policy + "/" + rule);
@@ -68,14 +73,17 @@ class PolicyExplainerTest {
                 "gist.github.com", "github.com", "api.github.com", "chat.example.net", "downloads.example.net",
                 "pastebin.com", "x.pastebin.com", "api.example-llm.com", "vault.example.org", "api.stripe.com",
                 "payouts.stripe.com", "models.huggingface.co", "report-only.example.io", "trial.example.io",
-                "v6.example.com", "xn--bcher-kva.example", "example.com", "10.20.7.1");
+                "v6.example.com", "xn--bcher-kva.example", "example.com", "10.20.7.1", "inspect.example.ai",
+                "api.inspect.example.ai", "secrets.inspect.example.ai", "tools.example.ai", "docs.example.ai",
+                "hub.huggingface.co", "cidr.example.ai");
         List<String> addresses = List.of("104.18.6.192", "169.254.169.254", "10.20.1.1", "10.20.5.9", "10.20.7.1",
-                "10.30.1.5", "192.0.2.30", "[2001:db8:100:1::1]", "[2001:db8:100:5::1]", "[fd00:ec2::254]");
+                "10.30.1.5", "192.0.2.30", "192.0.2.80", "192.0.2.130", "[2001:db8:100:1::1]", "[2001:db8:100:5::1]",
+                "[fd00:ec2::254]");
         List<Integer> ports = List.of(22, 80, 443, 5432, 7999, 8000, 8080, 8100, 8101);
         List<String> agents = List.of("research", "research-jwt", "research-mtls", "research-prod", "billing",
                 "billing-api-key", "billing-mtls", "retired", "v6", "nobody");
         List<String> targets = List.of("/", "/v1/chat", "/v1/admin/x", "/v1/../v1/admin", "/v1%2fchat", "/v2/x",
-                "*", "http://api.example-llm.com/v1/chat");
+                "*", "http://api.example-llm.com/v1/chat", "/private/x", "/v1/run");
         Random random = new Random(42);
         for (int i = 0; i < 5000; i++) {
             String name = names.get(random.nextInt(names.size()));
@@ -199,6 +207,64 @@ class PolicyExplainerTest {
                         + " environment dev, auth subnet), disabled",
                 "decision: deny (policy_denied), rule agent_disabled (built-in), revision rev-42",
                 "reason: agent retired-bot is disabled");
+    }
+
+    @Test
+    void explainsInterception() {
+        Explanation unbound = PolicyExplainer.explain(snapshot, new FlowFacts("f", endpoint("198.51.100.1:1234"),
+                endpoint("192.0.2.80:443"), PeekFacts.tls("inspect.example.ai", List.of(), false)));
+        assertThat(unbound.lines(false)).containsExactly(
+                "flow: 198.51.100.1:1234 -> 192.0.2.80:443, tls, sni inspect.example.ai",
+                "identity: source 198.51.100.1 is in no subnet binding -> no agent identity",
+                "intercept: research-intercept/llm-inspect inspect.example.ai port 443 matches the SNI for any agent:"
+                        + " each request is decided once TLS is terminated",
+                "decision: intercept inspect.example.ai:443 (dial resolved), policy research-intercept, rule"
+                        + " llm-inspect, revision rev-42",
+                "reason: intercepted by policy research-intercept rule llm-inspect: TLS terminated so each request is"
+                        + " decided");
+
+        Explanation byName = explain("research", "tls:tools.example.ai", "192.0.2.82:443");
+        assertThat(byName.winner()).isEmpty();
+        assertThat(byName.intercept().name()).isEqualTo("research-intercept/tools-post");
+        assertThat(whyByRule(byName).get("research-intercept/tools-post tools.example.ai port 80,443"))
+                .isEqualTo("http conditions need a visible HTTP request (this flow is tls)");
+        assertThat(byName.lines(false)).contains("  no rule matches: intercepted by research-intercept/tools-post"
+                + " tools.example.ai port 80,443 matches the SNI for any agent: each request is decided once TLS is"
+                + " terminated");
+
+        Explanation byRule = explain("research", "tls:api.inspect.example.ai", "192.0.2.81:443");
+        assertThat(byRule.intercept()).as("the ladder decided").isNull();
+        assertThat(byRule.winner().orElseThrow().name()).isEqualTo("research-intercept/llm-inspect");
+        assertThat(byRule.lines(false)).contains("decision: intercept api.inspect.example.ai:443 (dial"
+                + " original_if_resolved), policy research-intercept, rule llm-inspect, revision rev-42");
+
+        Explanation otherTeam = explain("billing", "tls:docs.example.ai", "192.0.2.83:443");
+        assertThat(otherTeam.intercept().name()).isEqualTo("research-intercept/docs-private");
+    }
+
+    @Test
+    void explainsInterceptionWhenNoPolicyAppliesToTheAgent() throws PolicyException {
+        PolicySnapshot s = PolicyCompiler.compile(PolicyParser.parse(Map.of("p.yaml", """
+                apiVersion: clawgress.io/v1
+                kind: Policy
+                id: llm
+                priority: 100
+                subjects: {team_id: [research], min_auth: mtls}
+                rules:
+                  - id: openai
+                    action: allow
+                    intercept: true
+                    destinations: [{host: api.openai.com, ports: [443]}]
+                """)), "7");
+        Identity bound = new Identity("bot", "research", null, null, null, AuthMethod.SUBNET, true);
+        Explanation e = PolicyExplainer.explain(s, new FlowFacts("f", endpoint("10.10.1.5:40000"),
+                endpoint("104.18.6.192:443"), PeekFacts.tls("api.openai.com", List.of(), false)), bound);
+        assertThat(e.lines(false)).containsSubsequence(
+                "  skipped  llm  priority 100  enforce  auth subnet is weaker than min_auth mtls",
+                "  (no policy applies to this agent)",
+                "  intercepted by llm/openai api.openai.com port 443 matches the SNI for any agent: each request is"
+                        + " decided once TLS is terminated",
+                "decision: intercept api.openai.com:443 (dial resolved), policy llm, rule openai, revision 7");
     }
 
     @Test

@@ -100,8 +100,20 @@ public final class GatewayProcess {
         return process.stop(STOP_GRACE);
     }
 
-    /** The complete flow records written so far, parsed, in file order. */
+    /**
+     * The complete flow records written so far ({@code "type": "flow"}, one per connection), parsed, in file order.
+     * Gap records too; request records (one per HTTP request behind the L7 gate) are in {@link #requestRecords()}.
+     */
     public List<JsonNode> flowRecords() {
+        return logLines().stream().filter(n -> !"request".equals(n.path("type").asText())).toList();
+    }
+
+    /** The records of HTTP requests decided behind the L7 gate ({@code "type": "request"}), in file order. */
+    public List<JsonNode> requestRecords() {
+        return logLines().stream().filter(n -> "request".equals(n.path("type").asText())).toList();
+    }
+
+    private List<JsonNode> logLines() {
         if (flowLog == null) {
             throw new IllegalStateException("no flow log path was given to startGateway");
         }

@@ -3,7 +3,13 @@ package io.clawgress.tproxy.decide;
 import io.clawgress.api.Decision;
 import io.clawgress.api.FlowDecider;
 import io.clawgress.api.Termination;
+import io.clawgress.api.PeekFacts;
+import io.clawgress.tproxy.FlowPipeline;
 import io.clawgress.api.Verdict;
+import io.clawgress.tproxy.gate.HttpGate;
+import io.clawgress.tproxy.l7.DenialResponse;
+import io.netty.channel.Channel;
+import java.time.Duration;
 import io.clawgress.tproxy.flow.Flow;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -20,10 +26,16 @@ public final class DecideStage extends ChannelInboundHandlerAdapter {
 
     private final Flow flow;
     private final FlowDecider decider;
+    private final Duration linger;
 
-    public DecideStage(Flow flow, FlowDecider decider) {
+    /**
+     * @param linger how long to keep reading after answering a denied plaintext HTTP request (see
+     *               {@link HttpGate#lingerAndClose})
+     */
+    public DecideStage(Flow flow, FlowDecider decider, Duration linger) {
         this.flow = flow;
         this.decider = decider;
+        this.linger = linger;
     }
 
     @Override
@@ -40,8 +52,47 @@ public final class DecideStage extends ChannelInboundHandlerAdapter {
         }
         flow.decided(decision);
         switch (decision.verdict()) {
-            case Verdict.Deny deny -> flow.deny(deny);
-            case Verdict.Relay relay -> ctx.fireChannelActive();
+            case Verdict.Deny deny -> {
+                if (flow.facts().peek().kind() == PeekFacts.Kind.HTTP && deny.termination() == Termination.POLICY_DENIED) {
+                    answer(ctx, decision, deny); // HTTP is visible: say why (DESIGN.md §3 step 6c)
+                } else {
+                    flow.deny(deny);
+                }
+            }
+            case Verdict.Relay relay -> {
+                removeIfPresent(ctx, FlowPipeline.INTERCEPT);
+                ctx.fireChannelActive();
+            }
+            case Verdict.Intercept intercept -> {
+                removeIfPresent(ctx, FlowPipeline.RELAY);
+                if (flow.facts().peek().kind() != PeekFacts.Kind.TLS) {
+                    flow.deny(new Verdict.Deny(Termination.INTERNAL_ERROR, intercept.ruleId(),
+                            "intercept verdict for a flow that is not TLS"));
+                    return;
+                }
+                ctx.fireChannelActive();
+            }
         }
+    }
+
+    private static void removeIfPresent(ChannelHandlerContext ctx, String stage) {
+        if (ctx.pipeline().get(stage) != null) {
+            ctx.pipeline().remove(stage);
+        }
+    }
+
+    /** A denied plaintext request gets a 403 (or 407 without identity) with the rule, then the connection closes. */
+    private void answer(ChannelHandlerContext ctx, Decision decision, Verdict.Deny deny) {
+        DenialResponse response = decision.identity().isEmpty()
+                ? DenialResponse.identityRequired("identity_required", decision.policyId(), deny.ruleId(),
+                deny.reason())
+                : DenialResponse.forbidden(deny.termination().code(), decision.policyId(), deny.ruleId(),
+                deny.reason());
+        flow.closeAfterResponse(decision.identity().isEmpty() ? Termination.IDENTITY_INVALID : deny.termination(),
+                "answered " + response.status());
+        flow.earlyInput().drainTo(io.netty.util.ReferenceCountUtil::release);
+        Channel client = ctx.channel();
+        client.writeAndFlush(response.encode(client.alloc())).addListener(f -> HttpGate.lingerAndClose(client,
+                linger));
     }
 }

@@ -7,6 +7,7 @@ import io.clawgress.api.FlowFacts;
 import io.clawgress.api.FlowRecord;
 import io.clawgress.api.Identity;
 import io.clawgress.api.PeekFacts;
+import io.clawgress.api.RequestRecord;
 import io.clawgress.api.Termination;
 import io.clawgress.api.Verdict;
 import io.netty.channel.Channel;
@@ -54,6 +55,10 @@ public final class Flow {
     private boolean clientOutputDone;
     private boolean upstreamOutputDone;
     private boolean recorded;
+    /** Set by {@link #closeAfterResponse}: the ending keeps its code but closes with FIN, not RST. */
+    private boolean graceful;
+    private int requestsAllowed;
+    private int requestsDenied;
 
     /**
      * @param onRecorded runs once after the record is emitted (releases the connection slot)
@@ -142,6 +147,49 @@ public final class Flow {
     }
 
     /**
+     * The agent proved an identity on this flow (mTLS client certificate, a request's JWT): later decisions, the
+     * re-evaluation after a policy swap or an agent being disabled included, use it, and the record names it.
+     */
+    public void presented(Identity proven) {
+        facts = facts.withPresented(proven);
+        identity = Optional.of(proven);
+    }
+
+    /** One request behind the L7 gate was decided; the record sums them up. */
+    public void requestDecided(Decision decision) {
+        if (decision.identity().isPresent()) {
+            identity = decision.identity();
+        }
+        if (decision.verdict() instanceof Verdict.Deny) {
+            requestsDenied++;
+        } else {
+            requestsAllowed++;
+        }
+        policyRevision = decision.policyRevision();
+    }
+
+    /** Hands the record of one decided request to the audit sink (which never blocks). */
+    public void recordRequest(RequestRecord record) {
+        sink.request(record);
+    }
+
+    /** The gate refused a request before any policy decision (identity, Host): the record counts it. */
+    public void requestDenied(Optional<Identity> who) {
+        who.ifPresent(i -> identity = Optional.of(i));
+        requestsDenied++;
+    }
+
+    /** The policy revision of the latest decision on this flow, or {@code none}. */
+    public String policyRevisionSoFar() {
+        return policyRevision;
+    }
+
+    /** Requests the L7 gate decided on this flow so far. */
+    public int requestsDecided() {
+        return requestsAllowed + requestsDenied;
+    }
+
+    /**
      * Re-decides an open flow after a policy swap (DESIGN.md §5): if it was relayed and the new decision denies it,
      * resets it as {@code policy_revoked}. Flows still before their decision need nothing: they read the new
      * snapshot when they get there. Runs on this flow's event loop.
@@ -149,7 +197,7 @@ public final class Flow {
      * @return true when the flow was revoked
      */
     public boolean reevaluate(FlowDecider decider) {
-        if (!(verdict instanceof Verdict.Relay) || termination != null || !client.isOpen()) {
+        if (verdict == null || verdict instanceof Verdict.Deny || termination != null || !client.isOpen()) {
             return false;
         }
         Decision now = decider.decide(facts);
@@ -225,6 +273,19 @@ public final class Flow {
         }
     }
 
+    /**
+     * Records {@code t} as the ending, but closes both sockets with FIN however abortive the code: the gateway has
+     * just answered the agent itself (a 403, 407 or 400 over HTTP) and the answer must not be destroyed by a reset.
+     * The caller closes the client once the answer is flushed; this closes the upstream now.
+     */
+    public void closeAfterResponse(Termination t, String why) {
+        terminate(t, why);
+        graceful = true;
+        if (upstream != null) {
+            close(upstream, false);
+        }
+    }
+
     /** Ends the flow with a reset of both sockets. */
     public void abort(Termination t, String why) {
         terminate(t, why);
@@ -265,7 +326,7 @@ public final class Flow {
         }
         Channel other = side == Side.CLIENT ? upstream : client;
         if (other != null && other.isOpen()) {
-            close(other, isAbortive(termination));
+            close(other, !graceful && isAbortive(termination));
             return; // the other channel's close listener emits the record
         }
         emitOnce();
@@ -296,6 +357,10 @@ public final class Flow {
         String rule = v == null ? "none" : v.ruleId();
         Termination t = termination == null ? Termination.INTERNAL_ERROR : termination;
         String words = bindingNote == null ? detail : detail == null ? bindingNote : bindingNote + "; " + detail;
+        if (requestsAllowed + requestsDenied > 0) {
+            String l7 = "http requests: " + requestsAllowed + " allowed, " + requestsDenied + " denied";
+            words = words == null ? l7 : words + "; " + l7;
+        }
         return new FlowRecord(facts.flowId(), start, facts.source(), facts.originalDestination(), identity,
                 verdictName, reason, rule, policyRevision, bytesUp, bytesDown,
                 Duration.ofNanos(System.nanoTime() - startNanos), t, words, facts.peek(), dialled);
@@ -317,7 +382,8 @@ public final class Flow {
             case POLICY_DENIED, LOOP, CONNECTION_LIMIT, UPSTREAM_CONNECT_TIMEOUT, UPSTREAM_CONNECT_FAILED,
                  UPSTREAM_RESET, CLIENT_RESET, SHUTDOWN, INTERNAL_ERROR, PEEK_TIMEOUT, CLIENT_HELLO_TOO_LARGE,
                  CLIENT_HELLO_MALFORMED, SNI_INVALID, SNI_MISSING, HTTP_HEAD_TOO_LARGE, HTTP_MALFORMED,
-                 NAME_ADDRESS_MISMATCH, NAME_RESOLUTION_FAILED, POLICY_REVOKED -> true;
+                 NAME_ADDRESS_MISMATCH, NAME_RESOLUTION_FAILED, POLICY_REVOKED, UPSTREAM_TLS_INVALID,
+                 INTERCEPT_UNAVAILABLE, CLIENT_TLS_FAILED, IDENTITY_INVALID, UPSTREAM_HTTP_MALFORMED -> true;
         };
     }
 }

@@ -52,7 +52,12 @@ class FlowTest {
             Map.entry(Termination.HTTP_MALFORMED, true),
             Map.entry(Termination.NAME_ADDRESS_MISMATCH, true),
             Map.entry(Termination.NAME_RESOLUTION_FAILED, true),
-            Map.entry(Termination.POLICY_REVOKED, true)));
+            Map.entry(Termination.POLICY_REVOKED, true),
+            Map.entry(Termination.UPSTREAM_TLS_INVALID, true),
+            Map.entry(Termination.INTERCEPT_UNAVAILABLE, true),
+            Map.entry(Termination.CLIENT_TLS_FAILED, true),
+            Map.entry(Termination.IDENTITY_INVALID, true),
+            Map.entry(Termination.UPSTREAM_HTTP_MALFORMED, true)));
 
     private static final Identity AGENT_7 =
             new Identity("agent-7", "team-a", "proj-1", "prod", "tier-2", AuthMethod.SUBNET, true);

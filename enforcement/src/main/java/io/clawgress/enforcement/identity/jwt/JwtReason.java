@@ -15,7 +15,12 @@ public enum JwtReason {
     /** Not {@code <scheme> <compact JWS>}: wrong scheme, JWE, bad base64url, header or claims not a JSON object, a
      *  {@code crit}, {@code zip} or {@code b64} header, a nested JWT, an unexpected {@code typ}. */
     MALFORMED,
-    /** {@code alg} is {@code none}, an HMAC or anything but EdDSA, ES256, RS256. */
+    /** {@code alg} is {@code none} in any case: an unsecured token (RFC 7519 §6, RFC 8725 §3.1). */
+    ALG_NONE,
+    /** {@code alg} is an HMAC ({@code HS256} ...): never accepted, the gateway holds only public keys, and an HMAC
+     *  "verified" with a public key as the secret is the classic forgery (RFC 8725 §2.1, §3.1). */
+    ALG_HMAC,
+    /** {@code alg} is anything else but EdDSA, ES256, RS256. */
     ALG_NOT_ALLOWED,
     /** No {@code kid}, or one that is in no configured issuer. */
     UNKNOWN_KID,

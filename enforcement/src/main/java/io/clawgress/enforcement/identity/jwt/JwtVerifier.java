@@ -264,7 +264,7 @@ public final class JwtVerifier {
         String algName = algNode.textValue();
         JwtAlg alg = JwtAlg.fromJwsName(algName).orElse(null);
         if (alg == null) {
-            return refuse(JwtReason.ALG_NOT_ALLOWED, algRefusal(algName));
+            return refuse(algReason(algName), algRefusal(algName));
         }
         String unsupported = unsupportedHeader(header);
         if (unsupported != null) {
@@ -395,6 +395,13 @@ public final class JwtVerifier {
         }
         Identity identity = new Identity(ids[0], ids[1], ids[2], ids[3], ids[4], AuthMethod.JWT, true);
         return new Checked(new Verified(identity, exp, kid), validFrom);
+    }
+
+    private static JwtReason algReason(String alg) {
+        if (alg.equalsIgnoreCase("none")) {
+            return JwtReason.ALG_NONE;
+        }
+        return alg.toUpperCase(Locale.ROOT).startsWith("HS") ? JwtReason.ALG_HMAC : JwtReason.ALG_NOT_ALLOWED;
     }
 
     private static String algRefusal(String alg) {

@@ -12,7 +12,8 @@ import java.util.Objects;
  * What a scenario expects of its decision. Only {@code verdict} is required; every other field left {@code null} is
  * not checked.
  *
- * @param verdict        {@code relay} or {@code deny} (the verdict's record name, not a rule's action)
+ * @param verdict        {@code relay}, {@code intercept} or {@code deny} (the verdict's record name, not a rule's
+ *                       action)
  * @param policyId       the deciding policy's id
  * @param ruleId         the deciding rule's id, or a built-in one ({@code default}, {@code unbound_source},
  *                       {@code agent_disabled}, {@code sni_missing})
@@ -24,11 +25,12 @@ public record Expectation(String verdict, String policyId, String ruleId, Termin
                           String reasonContains) {
 
     public static final String RELAY = "relay";
+    public static final String INTERCEPT = "intercept";
     public static final String DENY = "deny";
 
     public Expectation {
-        if (!RELAY.equals(verdict) && !DENY.equals(verdict)) {
-            throw new IllegalArgumentException("verdict: '" + verdict + "' (expected: relay or deny)");
+        if (!RELAY.equals(verdict) && !INTERCEPT.equals(verdict) && !DENY.equals(verdict)) {
+            throw new IllegalArgumentException("verdict: '" + verdict + "' (expected: relay, intercept or deny)");
         }
         if (termination != null && !DENY.equals(verdict)) {
             throw new IllegalArgumentException("termination with verdict " + verdict
@@ -54,6 +56,7 @@ public record Expectation(String verdict, String policyId, String ruleId, Termin
             String actual = switch (d.verdict()) {
                 case Verdict.Deny deny -> deny.termination().code();
                 case Verdict.Relay relay -> null;
+                case Verdict.Intercept intercept -> null;
             };
             compare(out, "termination", termination.code(), actual);
         }

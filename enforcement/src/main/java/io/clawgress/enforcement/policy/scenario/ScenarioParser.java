@@ -65,7 +65,9 @@ public final class ScenarioParser {
     /** A request-target as sent: printable ASCII, no spaces (RFC 9112 §3.2). */
     private static final Pattern TARGET = Pattern.compile("[\\x21-\\x7e]{1,8000}");
     private static final Pattern V4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
-    private static final List<String> VERDICTS = List.of(Expectation.RELAY, Expectation.DENY);
+    private static final List<String> VERDICTS = List.of(Expectation.RELAY, Expectation.INTERCEPT,
+            Expectation.DENY);
+    private static final String VERDICT_TEXT = "relay, intercept or deny";
     /** The terminations a policy decision can carry, in the order error messages list them. */
     private static final Map<String, Termination> TERMINATIONS = codes(
             List.of(Termination.POLICY_DENIED, Termination.SNI_MISSING), Termination::code);
@@ -319,11 +321,11 @@ public final class ScenarioParser {
         }
         int before = r.errorCount();
         String verdict = null;
-        Node v = f.required("verdict", "relay or deny");
+        Node v = f.required("verdict", VERDICT_TEXT);
         if (v != null) {
-            String text = r.string(v, f.pathOf("verdict"), "relay or deny");
+            String text = r.string(v, f.pathOf("verdict"), VERDICT_TEXT);
             if (text != null && !VERDICTS.contains(text)) {
-                r.invalid(v, f.pathOf("verdict"), "relay or deny" + (text.equals("allow")
+                r.invalid(v, f.pathOf("verdict"), VERDICT_TEXT + (text.equals("allow")
                         ? " (the verdict, not the rule's action: an allowed flow is relayed)" : ""));
             } else {
                 verdict = text;

@@ -102,8 +102,8 @@ class ScenarioParserTest {
                             destination: 1.2.3.4:443
                             expect: {verdict: allow}
                         """,
-                        "s.yaml:7:23: scenarios[0].expect.verdict: 'allow' (expected: relay or deny (the verdict, not"
-                                + " the rule's action: an allowed flow is relayed))"),
+                        "s.yaml:7:23: scenarios[0].expect.verdict: 'allow' (expected: relay, intercept or deny (the"
+                                + " verdict, not the rule's action: an allowed flow is relayed))"),
                 c("destination needs a port and an address", """
                           - name: a
                             source: 198.18.1.2
@@ -207,6 +207,31 @@ class ScenarioParserTest {
         assertThatThrownBy(() -> ScenarioParser.parse("t.yaml", HEAD + "  - !!java.lang.Object {}\n"))
                 .hasMessage("t.yaml:4:5: tag '!!java.lang.Object' is not allowed (expected: plain YAML"
                         + " values without tags)");
+    }
+
+    @Test
+    void anInterceptIsExpectedLikeARelayButNeverWouldDeny() throws Exception {
+        List<Scenario> s = ScenarioParser.parse("s.yaml", HEAD + """
+                  - name: intercepted
+                    source: 198.18.1.2
+                    destination: 192.0.2.50:443
+                    tls: {sni: vault.example.org}
+                    expect: {verdict: intercept, policy: research-jwt, rule: secrets, would_deny: false}
+                """);
+        assertThat(s.get(0).expect()).isEqualTo(new Expectation("intercept", "research-jwt", "secrets", null, false,
+                null));
+        assertThatThrownBy(() -> ScenarioParser.parse("s.yaml", HEAD + """
+                  - name: a
+                    source: 198.18.1.2
+                    destination: 1.2.3.4:443
+                    expect: {verdict: intercept, would_deny: true, termination: policy_denied}
+                """)).isInstanceOfSatisfying(ScenarioException.class, e -> assertThat(e.errors())
+                .extracting(YamlError::toString).containsExactly(
+                        "s.yaml:7:13: scenarios[0].expect: termination with verdict intercept (expected: termination"
+                                + " only with verdict deny)"));
+        assertThatThrownBy(() -> new Expectation("intercept", null, null, null, true, null))
+                .hasMessage("would_deny: true with verdict intercept (expected: would_deny only on a relay: report"
+                        + " mode relays what it would deny)");
     }
 
     @Test

@@ -60,11 +60,17 @@ class ScenarioRunnerTest {
                   - name: jwt identity given
                     source: 198.18.1.2
                     destination: 192.0.2.50:443
-                    tls: {sni: vault.example.org}
+                    http: {host: vault.example.org, method: GET, path: /v1/secret}
                     identity: {agent_id: research-bot, team_id: research, environment: dev, auth: jwt}
                     expect: {verdict: relay, policy: research-jwt, rule: secrets}
+                  - name: intercepted by name, whoever connects
+                    source: 203.0.113.9
+                    destination: 192.0.2.50:443
+                    tls: {sni: vault.example.org}
+                    expect: {verdict: intercept, policy: research-jwt, rule: secrets, would_deny: false,
+                             reason_contains: TLS terminated}
                 """);
-        assertThat(results).allMatch(ScenarioResult::passed);
+        assertThat(results).allSatisfy(r -> assertThat(r.mismatches()).as(r.scenario().name()).isEmpty());
         assertThat(results.get(5).explanation().identity().given()).isTrue();
     }
 
@@ -79,8 +85,13 @@ class ScenarioRunnerTest {
                   - name: subnet identity is not enough
                     source: 198.18.1.2
                     destination: 192.0.2.50:443
-                    tls: {sni: vault.example.org}
+                    http: {host: vault.example.org, method: GET, path: /v1/secret}
                     expect: {verdict: relay, policy: research-jwt, reason_contains: secrets}
+                  - name: a relay expected where the name is intercepted
+                    source: 198.18.1.2
+                    destination: 192.0.2.50:443
+                    tls: {sni: vault.example.org}
+                    expect: {verdict: relay}
                 """);
         assertThat(results).noneMatch(ScenarioResult::passed);
         assertThat(results.get(0).mismatches()).extracting(Mismatch::toString).containsExactly(
@@ -94,6 +105,8 @@ class ScenarioRunnerTest {
                 "policy: expected research-jwt, got none",
                 "reason_contains: expected 'secrets', got 'no rule allows agent research-bot to reach"
                         + " vault.example.org at 192.0.2.50:443 (default deny)'");
+        assertThat(results.get(2).mismatches()).extracting(Mismatch::toString).containsExactly(
+                "verdict: expected relay, got intercept");
         assertThat(results.get(1).explanation().policies()).filteredOn(p -> p.policy().id().equals("research-jwt"))
                 .singleElement().extracting(p -> p.why()).isEqualTo("auth subnet is weaker than min_auth jwt");
     }
