@@ -71,6 +71,32 @@ done
 ip netns exec "$UP" socat -lf "$WORK/upstream-198.18.2.2-7000.log" -d -d \
     "TCP-LISTEN:7000,bind=198.18.2.2,fork,reuseaddr" "EXEC:sleep 120" &
 
+bold "HTTPS upstreams for interception: api.demo (a CA the gateway trusts) and evil.demo (self-signed)"
+ip -n "$UP" addr add 198.18.2.53/24 dev "${ID}u"
+mkdir -p "$WORK/pki"
+( cd "$WORK/pki"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days 2 \
+      -subj "/CN=Demo upstream CA" -addext "basicConstraints=critical,CA:TRUE" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout api.key -out api.csr \
+      -subj "/CN=api.demo" 2>/dev/null
+  printf 'subjectAltName=DNS:api.demo\nextendedKeyUsage=serverAuth\n' > api.ext
+  openssl x509 -req -in api.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 -extfile api.ext \
+      -out api.pem 2>/dev/null
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout evil.key -out evil.pem -days 1 \
+      -subj "/CN=evil.demo" -addext "subjectAltName=DNS:evil.demo" 2>/dev/null )
+# The test peers (plain JDK, no dependencies): a DNS server for the gateway's resolver and HTTPS origins that
+# log every request they receive.
+PEER=("$JAVA_HOME/bin/java" -cp "$ROOT/test-fixtures/target/classes" io.clawgress.testing.peer.Peer)
+ip netns exec "$UP" "${PEER[@]}" dns-server --bind 198.18.2.53 --port 53 --record api.demo=198.18.2.2 \
+    --record evil.demo=198.18.2.3 >"$WORK/dns.log" 2>&1 &
+ip netns exec "$UP" "${PEER[@]}" origin-server --bind 198.18.2.2 --port 443 --tls-cert "$WORK/pki/api.pem" \
+    --tls-key "$WORK/pki/api.key" >"$WORK/origin-api.log" 2>&1 &
+ip netns exec "$UP" "${PEER[@]}" origin-server --bind 198.18.2.3 --port 443 --tls-cert "$WORK/pki/evil.pem" \
+    --tls-key "$WORK/pki/evil.key" >"$WORK/origin-evil.log" 2>&1 &
+for log in dns origin-api origin-evil; do
+    for _ in $(seq 1 100); do grep -q '"ready"' "$WORK/$log.log" 2>/dev/null && break; sleep 0.1; done
+done
+
 bold "TPROXY rules in the gateway (systemd/clawgress-tproxy up)"
 cat > "$WORK/tproxy.env" <<ENV
 CLAWGRESS_AGENT_IFACES="${ID}g"
@@ -98,7 +124,13 @@ id: demo
 priority: 100
 subjects: {team_id: [research]}
 rules:
-  - {id: no-second-host, action: deny, destinations: [{cidr: 198.18.2.3/32}]}
+  - {id: no-second-host, action: deny, destinations: [{cidr: 198.18.2.3/32, ports: [80]}]}
+  - id: api
+    action: allow
+    destinations: [{host: api.demo, ports: [443]}]
+    http: {methods: [GET, POST], paths: ["/v1/"]}
+    intercept: true
+  - {id: evil, action: allow, destinations: [{host: evil.demo, ports: [443]}], intercept: true}
 YAML
 }
 { policy; cat <<YAML
@@ -119,7 +151,10 @@ cat > "$WORK/clawgress.yaml" <<YAML
 listener: {address: 0.0.0.0, port: 15001, transport: epoll}
 timeouts: {upstream_connect: 2s, idle: 5m}
 peek: {server_first_ports: [7000]}
+dns: {servers: ["198.18.2.53"]}
 flow_log: {path: $WORK/flows.jsonl}
+identity: {trust_domain: demo.local}
+intercept: {upstream_ca: $WORK/pki/ca.pem}
 state_dir: $WORK/state
 policy:
   trusted_keys: $WORK/trusted-keys.json
@@ -148,9 +183,23 @@ try() { # description, curl args...
 }
 bold "connections from the agent (no proxy settings: TPROXY captures them)"
 try "allowed by rule web" http://198.18.2.2/
-try "port 8080 not allowed: default deny, reset" http://198.18.2.2:8080/
-try "denied by rule no-second-host" http://198.18.2.3/
+try "port 8080 not allowed: default deny, answered 403 (HTTP is visible)" http://198.18.2.2:8080/
+try "denied by rule no-second-host: 403 naming the rule" http://198.18.2.3/
 try "the gateway's own listener: refused as loop" http://198.18.1.1:15001/
+
+bold "TLS interception with the agent's client certificate (clawgressctl agent add | cert, ca export)"
+"$CTL" agent add demo-agent --team research --environment dev --state-dir "$WORK/state"
+"$CTL" ca export --state-dir "$WORK/state" --out "$WORK/intercept-ca.pem"
+"$CTL" agent cert demo-agent --trust-domain demo.local --state-dir "$WORK/state" \
+    --out-cert "$WORK/demo-agent.pem" --out-key "$WORK/demo-agent.key"
+TLS=(--cacert "$WORK/intercept-ca.pem" --cert "$WORK/demo-agent.pem" --key "$WORK/demo-agent.key"
+     --resolve api.demo:443:198.18.2.2 --resolve evil.demo:443:198.18.2.3)
+try "intercepted: POST /v1/ allowed by rule api, the agent proven by its certificate" "${TLS[@]}" \
+    -X POST --data '{"prompt":"hi"}' https://api.demo/v1/chat
+try "intercepted: GET /admin/ matches no rule: 403 from the gateway, never sent upstream" "${TLS[@]}" \
+    https://api.demo/admin/keys
+try "evil.demo's certificate does not verify: nothing minted, the agent's handshake fails" "${TLS[@]}" \
+    https://evil.demo/
 
 printf '\n  agent$ socat -u TCP:198.18.2.2:7000 - &      # allowed by rule database, held open\n'
 ip netns exec "$AG" socat -d -u TCP:198.18.2.2:7000 - >/dev/null 2>"$WORK/held.log" &
@@ -188,4 +237,5 @@ bold "flow records ($WORK/flows.jsonl)"
 cat "$WORK/flows.jsonl"
 bold "what the upstream servers saw"
 grep -h "accepting connection" "$WORK"/upstream-*.log | sed 's/^/    /' || echo "    (no connections)"
+grep -h '"event":"request"' "$WORK/origin-api.log" | sed 's/^/    api.demo: /' || true
 echo "    (only allowed flows reached an upstream server; denied ones never left the gateway)"

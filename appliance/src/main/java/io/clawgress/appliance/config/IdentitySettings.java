@@ -21,17 +21,17 @@ import java.util.regex.Pattern;
 public record IdentitySettings(String trustDomain, String jwtHeader, Duration jwtClockSkew,
                                boolean clientCertificates, Path upstreamCa, Duration upstreamHandshakeTimeout) {
 
+    /** RFC 9110 §5.1 field-name token. */
+    private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}");
+    /** SPIFFE trust domain: lower-case letters, digits, dots, dashes and underscores (SPIFFE-ID §2.1). */
+    private static final Pattern TRUST_DOMAIN = Pattern.compile("[a-z0-9._-]{1,255}");
+
     public static final String DEFAULT_TRUST_DOMAIN = "clawgress.local";
     public static final String DEFAULT_JWT_HEADER = "Proxy-Authorization";
     public static final Duration DEFAULT_JWT_CLOCK_SKEW = Duration.ofSeconds(60);
     public static final Duration DEFAULT_UPSTREAM_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
     public static final IdentitySettings DEFAULTS = new IdentitySettings(DEFAULT_TRUST_DOMAIN, DEFAULT_JWT_HEADER,
             DEFAULT_JWT_CLOCK_SKEW, true, null, DEFAULT_UPSTREAM_HANDSHAKE_TIMEOUT);
-
-    /** RFC 9110 §5.1 field-name token. */
-    private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}");
-    /** SPIFFE trust domain: lower-case letters, digits, dots, dashes and underscores (SPIFFE-ID §2.1). */
-    private static final Pattern TRUST_DOMAIN = Pattern.compile("[a-z0-9._-]{1,255}");
 
     public IdentitySettings {
         Objects.requireNonNull(jwtClockSkew, "jwtClockSkew");

@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import io.clawgress.enforcement.identity.jwt.JwtKeySet;
+import io.clawgress.enforcement.identity.jwt.JwtKeySetException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
@@ -66,6 +68,7 @@ final class BundleVerifyCommand extends CtlCommand {
             o.put("valid", false);
             o.put("file", file.toString());
             o.put("reason", f instanceof PolicyInput.Refused r ? r.reason().code()
+                    : f instanceof JwtKeysInvalid ? "jwt_keys_invalid"
                     : f.exitCode() == ExitCodes.CONFIG && !f.errors().isEmpty() ? "policy_invalid" : "unreadable");
             o.put("message", f.getMessage());
             o.set("errors", Json.errors(f));
@@ -80,6 +83,14 @@ final class BundleVerifyCommand extends CtlCommand {
                 rollback, ExitCodes.FAILURE);
         PolicySet set = PolicyInput.parse(bundle.files());
         PolicyCompiler.compile(set, Long.toString(bundle.revision()));
+        byte[] jwtKeys = bundle.files().get(JwtKeySet.BUNDLE_PATH);
+        if (jwtKeys != null) {
+            try {
+                JwtKeySet.parse(jwtKeys); // what a gateway's activation checks too (jwt_keys_invalid)
+            } catch (JwtKeySetException e) {
+                throw new JwtKeysInvalid(JwtKeySet.BUNDLE_PATH + ": " + e.getMessage());
+            }
+        }
         PolicyInput.Counts counts = PolicyInput.Counts.of(set);
         String alg = keys.find(bundle.kid()).map(TrustedKey::alg).map(a -> a.jwsName()).orElse("?");
         if (json) {
@@ -114,5 +125,14 @@ final class BundleVerifyCommand extends CtlCommand {
         }
         out().println("  policy:     " + counts);
         return ExitCodes.OK;
+    }
+
+    /** The bundle's JWT key set does not parse: a gateway would reject the bundle as {@code jwt_keys_invalid}. */
+    static final class JwtKeysInvalid extends Failure {
+        private static final long serialVersionUID = 1L;
+
+        JwtKeysInvalid(String message) {
+            super(ExitCodes.FAILURE, message);
+        }
     }
 }

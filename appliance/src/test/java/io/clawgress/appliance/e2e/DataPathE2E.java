@@ -160,9 +160,9 @@ abstract class DataPathE2E {
     }
 
     @Test
-    void aDeniedPortIsResetFastAndNeverReachesTheUpstream() {
+    void aDeniedPlaintextRequestIsAnswered403FastAndNeverReachesTheUpstream() {
         ExecResult curl = curl(41002, "http://" + UPSTREAM + ":8080/");
-        assertReset(curl);
+        assertForbidden(curl, "default");
         JsonNode r = record(41002);
         assertThat(r.get("verdict").asText()).isEqualTo("deny");
         assertThat(r.get("rule").asText()).isEqualTo("default");
@@ -174,9 +174,9 @@ abstract class DataPathE2E {
     }
 
     @Test
-    void aDenyRuleResetsAndNamesItself() {
+    void aDenyRuleIsAnswered403AndNamesItself() {
         ExecResult curl = curl(41003, "http://" + DENIED_HOST + "/");
-        assertReset(curl);
+        assertForbidden(curl, "deny-second-host");
         JsonNode r = record(41003);
         assertThat(r.get("rule").asText()).isEqualTo("deny-second-host");
         assertThat(r.get("termination").asText()).isEqualTo("policy_denied");
@@ -306,6 +306,20 @@ abstract class DataPathE2E {
     static String[] writeOut(ExecResult curl) {
         String[] lines = curl.stdout().split("\n");
         return lines[lines.length - 1].trim().split(" ");
+    }
+
+    /**
+     * A denied plaintext HTTP request: HTTP is visible, so the gateway answers 403 itself (DESIGN.md §3 step 6c),
+     * with a JSON body naming the rule and telling the agent not to retry elsewhere, quickly.
+     */
+    static void assertForbidden(ExecResult curl, String rule) {
+        assertThat(curl.exitCode()).as(curl.describe()).isZero();
+        String[] w = writeOut(curl);
+        assertThat(w[0]).as(curl.describe()).isEqualTo("403");
+        String body = curl.stdout().substring(0, curl.stdout().lastIndexOf('\n'));
+        assertThat(body).contains("\"error\":\"policy_denied\"").contains("\"rule\":\"" + rule + "\"")
+                .contains("do not retry through other routes");
+        assertThat(Double.parseDouble(w[4])).as("the agent has its answer within 100 ms").isLessThan(0.1);
     }
 
     static void assertReset(ExecResult curl) {

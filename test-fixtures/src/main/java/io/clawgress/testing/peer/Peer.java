@@ -22,16 +22,23 @@ import java.util.Map;
  * bulk-server   --bind ADDR --port P --bytes N --seed S [--after-eof-bytes M] [--timeout-seconds T]
  * silent-server --bind ADDR --port P [--idle-timeout-seconds T] [--hold-after-eof-seconds H]
  * tls-server    --bind ADDR --port P --pkcs12 FILE --password PW [--alpn h2,http/1.1|none]
+ * origin-server --bind ADDR --port P [--tls-cert PEM --tls-key PEM] [--idle-timeout-seconds T]
  * dns-server    --bind ADDR --port P --record NAME=IP[,IP...] [--record ...] [--ttl SECONDS]   (UDP only)
  * bulk-client   --connect ADDR:P --bytes N --seed S [--timeout-seconds T]
  * hold-client   --connect ADDR:P [--timeout-seconds T]
  * abort-client  --connect ADDR:P [--reset-after-seconds T]   (FIN at once, RST after T)
+ * raw-client    --connect ADDR:P [--tls true --sni NAME --cafile CA.pem [--cert CHAIN.pem --key KEY.pem]
+ *               [--alpn http/1.1[,...]]] (--send-file FILE | --send-base64 B64) [--half-close true]
+ *               [--timeout-seconds T (10)] [--max-bytes N (1M)]   (every byte back; exits 0 once recorded)
  * </pre>
  *
  * {@code tls-server} logs {@code accept} before and {@code handshake} (sni, alpn, protocol) after the handshake
  * and answers one HTTP/1.1 request with {@code hello from tls upstream ADDR:P sni=NAME\n}; see {@link TlsServer}.
  * {@code dns-server} answers A queries for its records (every address), NODATA for other types of those names,
  * NXDOMAIN for other names, and logs {@code query} (name, type, from, rcode, answers); see {@link DnsZone}.
+ * {@code origin-server} serves keep-alive HTTP/1.1 (HTTPS with the PEM options) and logs every request it receives
+ * ({@code request}: fields, body hash); routes {@code /sse}, {@code /chunked}, {@code /close}, {@code /status/NNN};
+ * see {@link OriginServer}.
  *
  * <p>Byte counts take k/M/G suffixes (binary). Servers stop by themselves after {@code --lifetime-seconds}
  * (default 600); clients after their timeout (default 60 s) and exit 0 only when the connection ended with a clean
@@ -64,10 +71,12 @@ public final class Peer {
                 case "bulk-server" -> BulkServer.run(a, events);
                 case "silent-server" -> SilentServer.run(a, events);
                 case "tls-server" -> TlsServer.run(a, events);
+                case "origin-server" -> OriginServer.run(a, events);
                 case "dns-server" -> DnsServer.run(a, events);
                 case "bulk-client" -> BulkClient.run(a, events);
                 case "hold-client" -> HoldClient.run(a, events);
                 case "abort-client" -> AbortClient.run(a, events);
+                case "raw-client" -> RawClient.run(a, events);
                 default -> throw new Args.UsageException("unknown subcommand: " + command);
             };
         } catch (Args.UsageException e) {
@@ -84,8 +93,8 @@ public final class Peer {
     }
 
     private static String usage() {
-        return "usage: Peer http-server|bulk-server|silent-server|tls-server|dns-server|bulk-client|hold-client"
-                + "|abort-client --option value ...";
+        return "usage: Peer http-server|bulk-server|silent-server|tls-server|origin-server|dns-server|bulk-client"
+                + "|hold-client|abort-client|raw-client --option value ...";
     }
 
     /** Starts a peer inside {@code ns} (see the class comment for {@code args}); stopped when the namespace closes. */

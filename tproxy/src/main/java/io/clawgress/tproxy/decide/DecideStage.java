@@ -81,15 +81,15 @@ public final class DecideStage extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** A denied plaintext request gets a 403 (or 407 without identity) with the rule, then the connection closes. */
+    /**
+     * A denied plaintext request gets a 403 naming the rule, then the connection closes. Always 403, even for a
+     * source bound to no agent: a token in the request would not change this decision (tokens are checked per
+     * request once a connection is admitted), so asking for one (407) would mislead.
+     */
     private void answer(ChannelHandlerContext ctx, Decision decision, Verdict.Deny deny) {
-        DenialResponse response = decision.identity().isEmpty()
-                ? DenialResponse.identityRequired("identity_required", decision.policyId(), deny.ruleId(),
-                deny.reason())
-                : DenialResponse.forbidden(deny.termination().code(), decision.policyId(), deny.ruleId(),
-                deny.reason());
-        flow.closeAfterResponse(decision.identity().isEmpty() ? Termination.IDENTITY_INVALID : deny.termination(),
-                "answered " + response.status());
+        DenialResponse response = DenialResponse.forbidden(deny.termination().code(), decision.policyId(),
+                deny.ruleId(), deny.reason());
+        flow.closeAfterResponse(deny.termination(), "answered " + response.status());
         flow.earlyInput().drainTo(io.netty.util.ReferenceCountUtil::release);
         Channel client = ctx.channel();
         client.writeAndFlush(response.encode(client.alloc())).addListener(f -> HttpGate.lingerAndClose(client,

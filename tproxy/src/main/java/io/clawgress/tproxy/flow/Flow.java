@@ -324,6 +324,11 @@ public final class Flow {
             terminate(side == Side.CLIENT ? Termination.CLIENT_RESET : Termination.UPSTREAM_RESET,
                     side == Side.CLIENT ? "agent connection closed" : "upstream connection closed");
         }
+        if (graceful && side == Side.UPSTREAM) {
+            // The gateway is answering the agent itself; whoever wrote the answer closes the agent's channel once
+            // it is flushed (and after a lingering read), and that close emits the record.
+            return;
+        }
         Channel other = side == Side.CLIENT ? upstream : client;
         if (other != null && other.isOpen()) {
             close(other, !graceful && isAbortive(termination));

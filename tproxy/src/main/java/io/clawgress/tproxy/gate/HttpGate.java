@@ -224,6 +224,7 @@ public final class HttpGate {
             resumeRequests = false;
             requests.resume();
             processClient();
+            upstream.flush();
             readClientIfReady();
         }
         if (finished || upstreamPending != null) {
@@ -280,7 +281,11 @@ public final class HttpGate {
                         checked = new IdentityCheck.Refused("jwt_invalid", "the token could not be verified");
                     }
                     IdentityCheck result = checked;
-                    client.eventLoop().execute(() -> decide(head, result));
+                    try {
+                        client.eventLoop().execute(() -> decide(head, result));
+                    } catch (RejectedExecutionException e) {
+                        // the event loop is shutting down: the flow ends with it (shutdown)
+                    }
                 });
             } catch (RejectedExecutionException e) {
                 flow.abort(Termination.INTERNAL_ERROR, "token verification refused: " + e.getMessage());
@@ -316,8 +321,11 @@ public final class HttpGate {
             }
             upstream.flush();
             inRequest = false;
-            // One request at a time: the next head is read once this one's response has ended.
-            requests.pause();
+            if (awaitingResponse) {
+                // One request at a time: the next head is read once this one's response has ended.
+                requests.pause();
+            }
+            // else the upstream answered before the body ended (an early 401, say) and kept the connection: go on.
         }
 
         @Override
@@ -329,8 +337,9 @@ public final class HttpGate {
                 return;
             }
             sequence++;
-            record(null, null, null, Optional.empty(), "deny", refusal.message(), refusal.code(),
+            record(null, expectedHost, null, Optional.empty(), "deny", refusal.message(), refusal.code(),
                     flow.policyRevisionSoFar(), refusal.status(), refusal.code());
+            flow.requestDenied(Optional.empty());
             answer(DenialResponse.refused(refusal), Termination.HTTP_MALFORMED,
                     refusal.code() + ": " + refusal.message());
         }
@@ -378,10 +387,15 @@ public final class HttpGate {
         Decision decision;
         try {
             decision = decider.decide(facts);
+            if (decision == null) {
+                throw new IllegalStateException("the decider returned null");
+            }
         } catch (RuntimeException e) {
+            // The SPI promises a decision and no exception; if it breaks that, it is our bug: fail closed.
             log.error("flow {}: decider failed on request {}; denying", flow.id(), sequence, e);
-            flow.abort(Termination.INTERNAL_ERROR, "decider failed: " + e);
             finished = true;
+            releasePending();
+            flow.abort(Termination.INTERNAL_ERROR, "decider failed: " + e);
             return;
         }
         flow.requestDecided(decision);
@@ -416,6 +430,7 @@ public final class HttpGate {
         inRequest = true;
         requests.resume();
         processClient(); // the body, and onEnd (which pauses again until the response ended)
+        upstream.flush(); // after an off-loop token check no read completes to flush what processClient wrote
         readClientIfReady();
     }
 
@@ -496,7 +511,7 @@ public final class HttpGate {
             }
             client.flush();
             awaitingResponse = false;
-            if (!requestKeepAlive || !responseKeepAlive || clientInputDone) {
+            if (!requestKeepAlive || !responseKeepAlive || (clientInputDone && clientPending == null && !inRequest)) {
                 complete("the exchange ended the connection");
                 return;
             }
@@ -530,12 +545,13 @@ public final class HttpGate {
      * destroys the response it has not read yet).
      */
     private void answer(DenialResponse response, Termination t, String why) {
+        boolean inputDone = clientInputDone;
         finished = true;
         releasePending();
         flow.closeAfterResponse(t, why);
         client.writeAndFlush(response.encode(client.alloc())).addListener((ChannelFuture f) -> {
-            if (!f.isSuccess()) {
-                client.close();
+            if (!f.isSuccess() || inputDone) {
+                client.close(); // nothing more can come from the agent: no need to linger
                 return;
             }
             lingerAndClose(client, settings.linger());
@@ -663,7 +679,12 @@ public final class HttpGate {
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             finished = true;
             releasePending();
-            flow.abort(Termination.CLIENT_RESET, Flow.describe(cause));
+            if (cause instanceof java.io.IOException || cause instanceof io.netty.handler.codec.DecoderException) {
+                flow.abort(Termination.CLIENT_RESET, Flow.describe(cause)); // the agent's socket or its TLS failed
+            } else {
+                log.error("flow {}: unexpected error in the gate", flow.id(), cause);
+                flow.abort(Termination.INTERNAL_ERROR, cause.toString());
+            }
         }
 
         @Override
