@@ -178,7 +178,7 @@ try() { # description, curl args...
     if out="$(ip netns exec "$AG" curl -sS --max-time 5 "$@" 2>&1)"; then
         printf '    -> %s\n' "$out"
     else
-        printf '    -> refused by the gateway (TCP reset); curl says: %s\n' "$out"
+        printf '    -> refused by the gateway (reset or TLS alert); curl says: %s\n' "$out"
     fi
 }
 bold "connections from the agent (no proxy settings: TPROXY captures them)"

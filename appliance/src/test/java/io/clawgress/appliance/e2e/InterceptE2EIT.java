@@ -11,7 +11,6 @@ import io.clawgress.testing.netns.ExecResult;
 import io.clawgress.testing.netns.GatewayProcess;
 import io.clawgress.testing.netns.ManagedProcess;
 import io.clawgress.testing.netns.Privileges;
-import io.clawgress.testing.netns.Repo;
 import io.clawgress.testing.netns.TestPki;
 import io.clawgress.testing.netns.Topology;
 import io.clawgress.testing.peer.Peer;
@@ -482,14 +481,6 @@ class InterceptE2EIT {
     }
 
     private static String ctl(String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
-        command.add(Repo.root().resolve("bin/clawgressctl").toString());
-        command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(String.join(" ", command) + "\n" + out).isZero();
-        return out;
+        return Clawgressctl.run(args);
     }
 }

@@ -326,15 +326,7 @@ class PolicyBundlesE2EIT {
     }
 
     private static String ctl(String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
-        command.add(io.clawgress.testing.netns.Repo.root().resolve("bin/clawgressctl").toString());
-        command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(String.join(" ", command) + "\n" + out).isZero();
-        return out;
+        return Clawgressctl.run(args);
     }
 
     // ---- helpers ----------------------------------------------------------------------------------------------

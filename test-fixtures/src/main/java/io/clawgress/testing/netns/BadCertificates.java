@@ -4,10 +4,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -44,11 +42,9 @@ public record BadCertificates(Path dir, String name, Path selfSignedCert, Path s
     /** What {@link #wrongNameCert()} is for instead of {@code name}. */
     public static final String WRONG_NAME_PREFIX = "other-";
 
-    private static final Duration OPENSSL_TIMEOUT = Duration.ofSeconds(30);
     /** A DNS name without wildcard whose first label still fits 63 octets with {@link #WRONG_NAME_PREFIX}. */
     private static final Pattern DNS_NAME = Pattern.compile(
             "[A-Za-z0-9]([A-Za-z0-9-]{0,55}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     public BadCertificates {
         Objects.requireNonNull(dir, "dir");
@@ -138,21 +134,21 @@ public record BadCertificates(Path dir, String name, Path selfSignedCert, Path s
             Files.createDirectories(issued);
             Files.writeString(config, cnf);
             Files.writeString(index, "");
-            Files.writeString(serialFile, serial().substring(2) + "\n");
+            Files.writeString(serialFile, TestPki.serial().substring(2) + "\n");
         } catch (IOException e) {
             throw new UncheckedIOException("writing " + config, e);
         }
 
         ecKey(bad.selfSignedKey);
-        openssl("req", "-x509", "-new", "-config", config.toString(), "-extensions", "self_signed_ext",
-                "-key", bad.selfSignedKey.toString(), "-sha256", "-days", "1", "-set_serial", serial(),
+        TestPki.openssl("req", "-x509", "-new", "-config", config.toString(), "-extensions", "self_signed_ext",
+                "-key", bad.selfSignedKey.toString(), "-sha256", "-days", "1", "-set_serial", TestPki.serial(),
                 "-subj", "/O=Clawgress tests/CN=" + commonName(name) + " (self-signed)",
                 "-out", bad.selfSignedCert.toString());
 
         ecKey(bad.expiredKey);
         Path expiredCsr = d.resolve("bad-expired.csr");
         csr(config, bad.expiredKey, commonName(name) + " (expired)", expiredCsr);
-        openssl("ca", "-batch", "-config", config.toString(), "-name", "bad_ca", "-extensions", "expired_ext",
+        TestPki.openssl("ca", "-batch", "-config", config.toString(), "-name", "bad_ca", "-extensions", "expired_ext",
                 "-cert", trusted.caCert().toString(), "-keyfile", trusted.caKey().toString(),
                 "-startdate", EXPIRED_NOT_BEFORE, "-enddate", EXPIRED_NOT_AFTER, "-notext",
                 "-in", expiredCsr.toString(), "-out", bad.expiredCert.toString());
@@ -160,19 +156,19 @@ public record BadCertificates(Path dir, String name, Path selfSignedCert, Path s
         ecKey(bad.wrongNameKey);
         Path wrongCsr = d.resolve("bad-wrong-name.csr");
         csr(config, bad.wrongNameKey, commonName(bad.wrongName()), wrongCsr);
-        openssl("x509", "-req", "-in", wrongCsr.toString(), "-CA", trusted.caCert().toString(),
-                "-CAkey", trusted.caKey().toString(), "-set_serial", serial(), "-days", "1", "-sha256",
+        TestPki.openssl("x509", "-req", "-in", wrongCsr.toString(), "-CA", trusted.caCert().toString(),
+                "-CAkey", trusted.caKey().toString(), "-set_serial", TestPki.serial(), "-days", "1", "-sha256",
                 "-extfile", config.toString(), "-extensions", "wrong_name_ext", "-out", bad.wrongNameCert.toString());
         return bad;
     }
 
     /** An EC P-256 key; {@code genpkey} writes PKCS#8 ({@code BEGIN PRIVATE KEY}). */
     private static void ecKey(Path out) {
-        openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", out.toString());
+        TestPki.openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", out.toString());
     }
 
     private static void csr(Path config, Path key, String cn, Path out) {
-        openssl("req", "-new", "-config", config.toString(), "-key", key.toString(),
+        TestPki.openssl("req", "-new", "-config", config.toString(), "-key", key.toString(),
                 "-subj", "/O=Clawgress tests/CN=" + cn, "-out", out.toString());
     }
 
@@ -182,18 +178,4 @@ public record BadCertificates(Path dir, String name, Path selfSignedCert, Path s
     }
 
     /** A random positive 128-bit serial number, as openssl's {@code -set_serial} takes it. */
-    private static String serial() {
-        byte[] b = new byte[16];
-        RANDOM.nextBytes(b);
-        b[0] &= 0x7f;
-        b[0] |= 0x10;
-        return "0x" + HexFormat.of().formatHex(b);
-    }
-
-    private static void openssl(String... args) {
-        List<String> cmd = new ArrayList<>();
-        cmd.add("openssl");
-        cmd.addAll(List.of(args));
-        Exec.runOk(cmd, OPENSSL_TIMEOUT);
-    }
 }

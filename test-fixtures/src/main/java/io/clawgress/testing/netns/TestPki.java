@@ -133,7 +133,8 @@ public record TestPki(Path dir, List<String> names, Path caCert, Path caKey, Pat
     }
 
     /** A random positive 128-bit serial number, as openssl's {@code -set_serial} takes it. */
-    private static String serial() {
+    /** A random positive 128-bit certificate serial for openssl's {@code -set_serial}. */
+    static String serial() {
         byte[] b = new byte[16];
         RANDOM.nextBytes(b);
         b[0] &= 0x7f;
@@ -141,7 +142,8 @@ public record TestPki(Path dir, List<String> names, Path caCert, Path caKey, Pat
         return "0x" + HexFormat.of().formatHex(b);
     }
 
-    private static void openssl(String... args) {
+    /** Runs the openssl CLI; fails the test with its output when it fails. */
+    static void openssl(String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add("openssl");
         cmd.addAll(List.of(args));
