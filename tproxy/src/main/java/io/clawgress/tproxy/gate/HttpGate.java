@@ -1,5 +1,6 @@
 package io.clawgress.tproxy.gate;
 
+import io.clawgress.api.AuthMethod;
 import io.clawgress.api.Decision;
 import io.clawgress.api.FlowDecider;
 import io.clawgress.api.FlowFacts;
@@ -401,12 +402,14 @@ public final class HttpGate {
         flow.requestDecided(decision);
         switch (decision.verdict()) {
             case Verdict.Deny d -> {
-                DenialResponse response = decision.identity().isEmpty()
+                boolean identityWouldHelp = decision.identity().isEmpty()
+                        || (proven == null && strongerIdentityAllows(facts, decision.identity().get()));
+                DenialResponse response = identityWouldHelp
                         ? DenialResponse.identityRequired("identity_required", decision.policyId(), d.ruleId(),
                         d.reason())
                         : DenialResponse.forbidden(d.termination().code(), decision.policyId(), d.ruleId(),
                         d.reason());
-                Termination t = decision.identity().isEmpty() ? Termination.IDENTITY_INVALID : d.termination();
+                Termination t = identityWouldHelp ? Termination.IDENTITY_INVALID : d.termination();
                 record(head, host, decision, decision.identity(), "deny", d.reason(), d.ruleId(),
                         decision.policyRevision(), response.status(), response.error());
                 answer(response, t, "request " + sequence + " " + head.method() + " " + head.target() + ": "
@@ -414,6 +417,25 @@ public final class HttpGate {
             }
             case Verdict.Relay r -> forward(head, decision, r.ruleId(), r.reason());
             case Verdict.Intercept i -> forward(head, decision, i.ruleId(), i.reason());
+        }
+    }
+
+    /**
+     * Whether the request, denied for {@code weak} (an identity only the subnet binding established), would be
+     * allowed for the same agent proven by a client certificate: then the agent is missing the identity a rule's
+     * {@code min_auth} requires, and the answer is 407 (prove who you are), not 403. Only on the denial path.
+     */
+    private boolean strongerIdentityAllows(FlowFacts facts, Identity weak) {
+        if (weak.auth() != AuthMethod.SUBNET || !weak.active()) {
+            return false;
+        }
+        Identity strong = new Identity(weak.agentId(), weak.teamId(), weak.projectId(), weak.environment(),
+                weak.trustTier(), AuthMethod.MTLS, true);
+        try {
+            Decision d = decider.decide(facts.withPresented(strong));
+            return d != null && !(d.verdict() instanceof Verdict.Deny);
+        } catch (RuntimeException e) {
+            return false;
         }
     }
 

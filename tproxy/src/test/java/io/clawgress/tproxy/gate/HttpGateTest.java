@@ -163,6 +163,22 @@ class HttpGateTest {
     }
 
     @Test
+    void aSubnetIdentityDeniedWhereAProvenOneWouldBeAllowedIsAnswered407NotForbidden() {
+        // A policy with min_auth: mtls: the subnet binding alone is denied, the same agent with its certificate is
+        // allowed. The agent is missing an identity, so it is told to prove one (407), not that it is forbidden.
+        Decision weak = new Decision(Optional.of(SUBNET_AGENT), new Verdict.Deny(Termination.POLICY_DENIED,
+                "default", "no rule allows this request (default deny)"), "rev-5");
+        rig.start(facts -> facts.presented().filter(i -> i.auth() == AuthMethod.MTLS).isPresent()
+                ? GateRig.relay(facts.presented()) : weak, sync());
+
+        rig.agentSends(GET_ONE);
+
+        assertThat(rig.agentGot()).startsWith("HTTP/1.1 407 ").contains("\"error\":\"identity_required\"");
+        assertThat(rig.upstreamGot()).isEmpty();
+        assertThat(rig.requests).singleElement().satisfies(r -> assertThat(r.status()).isEqualTo(407));
+    }
+
+    @Test
     void aDenyWithoutAnIdentityIsAnswered407IdentityRequiredAndTheLingerEndsTheFlow() {
         Decision deny = new Decision(Optional.empty(), new Verdict.Deny(Termination.POLICY_DENIED, "default",
                 "no rule allows this request (default deny)"), "rev-4");
