@@ -40,6 +40,22 @@ class ConfigErrorsTest {
 
     static Stream<Case> brokenConfigs() {
         return Stream.of(
+                // ---- identity and intercept
+                broken("trust domain with upper case", "identity: {trust_domain: Agents.Example}\n",
+                        "cfg.yaml:1:26: identity.trust_domain: Agents.Example (expected: a SPIFFE trust domain of"
+                                + " lower-case a-z 0-9 . _ -, e.g. agents.example.com)"),
+                broken("jwt header is Host", "identity: {jwt_header: Host}\n",
+                        "cfg.yaml:1:24: identity.jwt_header: Host (expected: not Host, Content-Length or"
+                                + " Transfer-Encoding: the gateway removes this field from every request)"),
+                broken("clock skew too large", "identity: {jwt_clock_skew: 1h}\n",
+                        "cfg.yaml:1:28: identity.jwt_clock_skew: '1h' (expected: a duration 0h..5m: an integer and a"
+                                + " unit ms, s, m or h, e.g. 250ms, 5s, 2m)"),
+                broken("relative upstream CA", "intercept: {upstream_ca: ca.pem}\n",
+                        "cfg.yaml:1:26: intercept.upstream_ca: 'ca.pem' (expected: an absolute file path such as"
+                                + " /etc/clawgress/upstream-ca.pem)"),
+                broken("unknown intercept key", "intercept: {client_certs: true}\n",
+                        "cfg.yaml:1:13: intercept: unknown key 'client_certs' (expected one of: client_certificates,"
+                                + " upstream_ca, upstream_handshake_timeout)"),
                 // ---- listener
                 broken("port not a number", """
                         listener:
@@ -142,7 +158,7 @@ class ConfigErrorsTest {
                 // ---- keys
                 broken("unknown top-level key with suggestion", "timeout: 5s\n",
                         "cfg.yaml:1:1: unknown key 'timeout' (expected one of: listener, connection_limit, timeouts,"
-                                + " flow_log, peek, dns, state_dir, policy; did you mean 'timeouts'?)"),
+                                + " flow_log, peek, dns, state_dir, policy, identity, intercept; did you mean 'timeouts'?)"),
                 broken("unknown nested key", "listener:\n  port: 15001\n  timeout: 5s\n",
                         "cfg.yaml:3:3: listener: unknown key 'timeout' (expected one of: address, port, transport,"
                                 + " backlog, event_loop_threads)"),
@@ -151,7 +167,7 @@ class ConfigErrorsTest {
                                 + " backlog, event_loop_threads; did you mean 'port'?)"),
                 broken("dashed key", "connection-limit: 5\n",
                         "cfg.yaml:1:1: unknown key 'connection-limit' (expected one of: listener, connection_limit,"
-                                + " timeouts, flow_log, peek, dns, state_dir, policy; did you mean"
+                                + " timeouts, flow_log, peek, dns, state_dir, policy, identity, intercept; did you mean"
                                 + " 'connection_limit'?)"),
                 broken("duplicate key", """
                         listener:
@@ -165,13 +181,13 @@ class ConfigErrorsTest {
                         "cfg.yaml:2:3: listener: merge key '<<' is not supported (expected: the keys written out)"),
                 broken("list as a key", "? [a, b]\n: 1\n",
                         "cfg.yaml:1:3: a list as a key (expected one of: listener, connection_limit, timeouts,"
-                                + " flow_log, peek, dns, state_dir, policy)"),
+                                + " flow_log, peek, dns, state_dir, policy, identity, intercept)"),
                 broken("top level is a list", "- listener\n",
                         "cfg.yaml:1:1: a list (expected: a mapping with any of: listener, connection_limit, timeouts,"
-                                + " flow_log, peek, dns, state_dir, policy)"),
+                                + " flow_log, peek, dns, state_dir, policy, identity, intercept)"),
                 broken("top level is a scalar", "hello\n",
                         "cfg.yaml:1:1: 'hello' (expected: a mapping with any of: listener, connection_limit,"
-                                + " timeouts, flow_log, peek, dns, state_dir, policy)"),
+                                + " timeouts, flow_log, peek, dns, state_dir, policy, identity, intercept)"),
 
                 // ---- peek and dns
                 broken("peek limit too large", """
@@ -223,7 +239,7 @@ class ConfigErrorsTest {
                                 + " max_bundle_size, unsafe_unsigned_policy_dir; did you mean 'drop_dir'?)"),
                 broken("the old static_policy section", "static_policy: {}\n",
                         "cfg.yaml:1:1: unknown key 'static_policy' (expected one of: listener, connection_limit,"
-                                + " timeouts, flow_log, peek, dns, state_dir, policy)"),
+                                + " timeouts, flow_log, peek, dns, state_dir, policy, identity, intercept)"),
 
                 // ---- policy: paths
                 broken("trusted keys relative", "policy:\n  trusted_keys: trusted-keys.json\n",
@@ -463,7 +479,7 @@ class ConfigErrorsTest {
                         "cfg.yaml:7:9: listener.port: 0 (expected: an integer 1..65535)",
                         "cfg.yaml:8:14: listener.transport: 'epol' (expected: one of: epoll, io_uring, nio)",
                         "cfg.yaml:9:1: unknown key 'bogus' (expected one of: listener, connection_limit, timeouts,"
-                                + " flow_log, peek, dns, state_dir, policy)"),
+                                + " flow_log, peek, dns, state_dir, policy, identity, intercept)"),
 
                 // ---- YAML itself
                 broken("syntax: tab indentation", "listener:\n\tport: 1\n",
@@ -500,13 +516,13 @@ class ConfigErrorsTest {
                                 + " backlog, event_loop_threads)"),
                 broken("empty document", "",
                         "cfg.yaml: empty file (expected: a YAML mapping with any of: listener, connection_limit,"
-                                + " timeouts, flow_log, peek, dns, state_dir, policy; see docs/config.md)"),
+                                + " timeouts, flow_log, peek, dns, state_dir, policy, identity, intercept; see docs/config.md)"),
                 broken("only comments", "# nothing here\n\n# yet\n",
                         "cfg.yaml: empty file (expected: a YAML mapping with any of: listener, connection_limit,"
-                                + " timeouts, flow_log, peek, dns, state_dir, policy; see docs/config.md)"),
+                                + " timeouts, flow_log, peek, dns, state_dir, policy, identity, intercept; see docs/config.md)"),
                 broken("explicit null document", "~\n",
                         "cfg.yaml:1:1: ~ (expected: a mapping with any of: listener, connection_limit, timeouts,"
-                                + " flow_log, peek, dns, state_dir, policy)"));
+                                + " flow_log, peek, dns, state_dir, policy, identity, intercept)"));
     }
 
     private static Case broken(String name, String yaml, String... expected) {
