@@ -58,6 +58,13 @@ public enum Termination {
     IDENTITY_INVALID("identity_invalid"),
     /** L7: the upstream's response could not be framed safely (RFC 9112); answered 502 or reset. */
     UPSTREAM_HTTP_MALFORMED("upstream_http_malformed"),
+    /** A {@code hard_stop} rate limit of the deciding rule was exceeded (429 with Retry-After when HTTP is visible). */
+    RATE_LIMITED("rate_limited"),
+    /**
+     * {@code audit.on_overflow: refuse_new_flows}: the audit log could not take the record (queue full, disk
+     * failing), so the new flow was refused rather than admitted unrecorded.
+     */
+    AUDIT_UNAVAILABLE("audit_unavailable"),
     /** A bug: an unexpected exception in our own code. The flow was reset. */
     INTERNAL_ERROR("internal_error");
 

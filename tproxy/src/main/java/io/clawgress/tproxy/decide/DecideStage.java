@@ -53,7 +53,9 @@ public final class DecideStage extends ChannelInboundHandlerAdapter {
         flow.decided(decision);
         switch (decision.verdict()) {
             case Verdict.Deny deny -> {
-                if (flow.facts().peek().kind() == PeekFacts.Kind.HTTP && deny.termination() == Termination.POLICY_DENIED) {
+                boolean answerable = deny.termination() == Termination.POLICY_DENIED
+                        || deny.termination() == Termination.RATE_LIMITED;
+                if (flow.facts().peek().kind() == PeekFacts.Kind.HTTP && answerable) {
                     answer(ctx, decision, deny); // HTTP is visible: say why (DESIGN.md §3 step 6c)
                 } else {
                     flow.deny(deny);
@@ -87,8 +89,11 @@ public final class DecideStage extends ChannelInboundHandlerAdapter {
      * request once a connection is admitted), so asking for one (407) would mislead.
      */
     private void answer(ChannelHandlerContext ctx, Decision decision, Verdict.Deny deny) {
-        DenialResponse response = DenialResponse.forbidden(deny.termination().code(), decision.policyId(),
-                deny.ruleId(), deny.reason());
+        DenialResponse response = deny.termination() == Termination.RATE_LIMITED
+                ? DenialResponse.rateLimited(decision.policyId(), deny.ruleId(), deny.reason(),
+                decision.retryAfterSeconds())
+                : DenialResponse.forbidden(deny.termination().code(), decision.policyId(), deny.ruleId(),
+                deny.reason());
         flow.closeAfterResponse(deny.termination(), "answered " + response.status());
         flow.earlyInput().drainTo(io.netty.util.ReferenceCountUtil::release);
         Channel client = ctx.channel();

@@ -402,9 +402,13 @@ public final class HttpGate {
         flow.requestDecided(decision);
         switch (decision.verdict()) {
             case Verdict.Deny d -> {
-                boolean identityWouldHelp = decision.identity().isEmpty()
-                        || (proven == null && strongerIdentityAllows(facts, decision.identity().get()));
-                DenialResponse response = identityWouldHelp
+                boolean identityWouldHelp = d.termination() != Termination.RATE_LIMITED
+                        && (decision.identity().isEmpty()
+                        || (proven == null && strongerIdentityAllows(facts, decision.identity().get())));
+                DenialResponse response = d.termination() == Termination.RATE_LIMITED
+                        ? DenialResponse.rateLimited(decision.policyId(), d.ruleId(), d.reason(),
+                        decision.retryAfterSeconds())
+                        : identityWouldHelp
                         ? DenialResponse.identityRequired("identity_required", decision.policyId(), d.ruleId(),
                         d.reason())
                         : DenialResponse.forbidden(d.termination().code(), decision.policyId(), d.ruleId(),

@@ -57,7 +57,9 @@ class FlowTest {
             Map.entry(Termination.INTERCEPT_UNAVAILABLE, true),
             Map.entry(Termination.CLIENT_TLS_FAILED, true),
             Map.entry(Termination.IDENTITY_INVALID, true),
-            Map.entry(Termination.UPSTREAM_HTTP_MALFORMED, true)));
+            Map.entry(Termination.UPSTREAM_HTTP_MALFORMED, true),
+            Map.entry(Termination.RATE_LIMITED, true),
+            Map.entry(Termination.AUDIT_UNAVAILABLE, true)));
 
     private static final Identity AGENT_7 =
             new Identity("agent-7", "team-a", "proj-1", "prod", "tier-2", AuthMethod.SUBNET, true);

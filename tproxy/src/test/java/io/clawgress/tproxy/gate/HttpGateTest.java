@@ -163,6 +163,24 @@ class HttpGateTest {
     }
 
     @Test
+    void aHardStopRateLimitIsAnswered429WithRetryAfterAndNeverForwarded() {
+        Decision limited = new Decision(Optional.of(SUBNET_AGENT), new Verdict.Relay(parse(GateRig.DESTINATION),
+                "api", "allowed"), "rev-6", "p1").rateLimited("api", "rate limit 10/s of policy p1 rule api exceeded"
+                + " for agent " + SUBNET_AGENT.agentId(), 3);
+        rig.start(always(limited), sync());
+
+        rig.agentSends(GET_ONE);
+
+        assertThat(rig.agentGot()).startsWith("HTTP/1.1 429 Too Many Requests\r\n").contains("Retry-After: 3\r\n")
+                .contains("\"error\":\"rate_limited\"").contains("\"policy\":\"p1\"");
+        assertThat(rig.upstreamGot()).isEmpty();
+        assertThat(rig.requests).singleElement().satisfies(r -> {
+            assertThat(r.status()).isEqualTo(429);
+            assertThat(r.code()).isEqualTo("rate_limited");
+        });
+    }
+
+    @Test
     void aSubnetIdentityDeniedWhereAProvenOneWouldBeAllowedIsAnswered407NotForbidden() {
         // A policy with min_auth: mtls: the subnet binding alone is denied, the same agent with its certificate is
         // allowed. The agent is missing an identity, so it is told to prove one (407), not that it is forbidden.
