@@ -44,11 +44,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Issue 5 end to end: a real daemon with TPROXY, agents in their namespace speaking TLS to names the bundle
- * intercepts, upstream origin servers that record every request they receive. Acceptance lines 1-6.
+ * intercepts, upstream origin servers that record every request they receive. Acceptance lines 1-6, on each
+ * transport (subclasses).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class InterceptE2EIT {
+abstract class InterceptE2E {
+
+    /** The transport the daemon runs on: {@code epoll} or {@code io_uring} (subclasses). */
+    abstract String transport();
 
     private static final Duration T = Duration.ofSeconds(30);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -133,7 +137,7 @@ class InterceptE2EIT {
     @BeforeAll
     void start() throws Exception {
         Privileges.requireOrSkip("ip", "iptables", "curl", "openssl");
-        dir = Files.createTempDirectory("clawgress-e2e-intercept-");
+        dir = Files.createTempDirectory("clawgress-e2e-intercept-" + transport() + "-");
         TestPki pki = TestPki.create(dir.resolve("pki"), "api.test");
         BadCertificates selfSigned = BadCertificates.create(dir.resolve("bad-self"), pki, "selfsigned.test");
         BadCertificates expired = BadCertificates.create(dir.resolve("bad-expired"), pki, "expired.test");
@@ -171,14 +175,16 @@ class InterceptE2EIT {
         Path bundle = signed.write("bundle.tar.gz", signed.bundle(1, files));
         Path flows = dir.resolve("flows.jsonl");
         gateway = topology.startGateway("""
-                listener: {port: 15001, transport: epoll}
+                listener: {port: 15001, transport: %s}
                 timeouts: {upstream_connect: 2s, idle: 30s}
                 dns: {servers: ["%s"], query_timeout: 1s}
                 flow_log: {path: %s}
                 identity: {trust_domain: %s}
                 intercept: {upstream_ca: %s}
-                """.formatted(DNS_IP, flows, TRUST_DOMAIN, pki.caCert()) + signed.configSection(stateDir, bundle,
-                null), flows);
+                """.formatted(transport(), DNS_IP, flows, TRUST_DOMAIN, pki.caCert()) + signed.configSection(stateDir,
+                bundle, null), flows);
+        assertThat(gateway.stderrText()).as("the daemon runs on the transport under test")
+                .contains("(" + transport() + ")");
 
         interceptCa = dir.resolve("intercept-ca.pem");
         ctl("ca", "export", "--state-dir", stateDir.toString(), "--out", interceptCa.toString());
@@ -230,7 +236,7 @@ class InterceptE2EIT {
         assertThat(request.get("identity").get("auth").asText()).isEqualTo("mtls");
         JsonNode deniedRequest = requestRecord(flowRecord(44002).get("flow_id").asText(), 1);
         assertThat(deniedRequest.get("status").asInt()).isEqualTo(403);
-        System.out.printf("[e2e intercept] mTLS POST relayed, GET /admin answered 403 by the gateway%n");
+        System.out.printf("%s mTLS POST relayed, GET /admin answered 403 by the gateway%n", tag());
     }
 
     // ---- acceptance 2: injected JWTs ---------------------------------------------------------------------------
@@ -281,7 +287,7 @@ class InterceptE2EIT {
         }
         assertThat(api.events("request")).as("no request with a bad token reached the upstream")
                 .noneMatch(e -> e.get("target").asText().contains("case=jwt_"));
-        System.out.printf("[e2e intercept] valid JWT attributed to agent-b and stripped; %d bad tokens -> 407 %s%n",
+        System.out.printf("%s valid JWT attributed to agent-b and stripped; %d bad tokens -> 407 %s%n", tag(),
                 bad.size(), bad.keySet());
     }
 
@@ -299,7 +305,7 @@ class InterceptE2EIT {
             assertThat(flow.get("verdict").asText()).isEqualTo("intercept");
             assertThat(flow.get("termination").asText()).as(host).isEqualTo("upstream_tls_invalid");
             assertThat(flow.get("detail").asText()).contains("no certificate minted");
-            System.out.printf("[e2e intercept] %s: %s%n", host, flow.get("detail").asText());
+            System.out.printf("%s %s: %s%n", tag(), host, flow.get("detail").asText());
             port++;
         }
     }
@@ -325,7 +331,7 @@ class InterceptE2EIT {
         assertThat(events).as(r.stdout()).hasSize(30);
         long first = events.get(0)[0] - before;
         long worst = events.stream().mapToLong(e -> e[0] - e[1]).max().orElseThrow();
-        System.out.printf("[e2e intercept] SSE: first event %d ms after curl started; worst event delay %d ms%n",
+        System.out.printf("%s SSE: first event %d ms after curl started; worst event delay %d ms%n", tag(),
                 first, worst);
         assertThat(first).as("first event within 500 ms").isLessThan(500);
         assertThat(worst).as("every event arrives as it is sent, not buffered to the end").isLessThan(500);
@@ -365,7 +371,7 @@ class InterceptE2EIT {
             assertThat(java.util.regex.Pattern.compile("(?m)^HTTP/1\\.1 \\d{3} ").matcher(response).results().count())
                     .as(c.getKey() + ": exactly one response").isEqualTo(1);
             String body = response.substring(response.indexOf("\r\n\r\n") + 4);
-            System.out.printf("[e2e intercept] smuggling %s -> 400 %s%n", c.getKey(),
+            System.out.printf("%s smuggling %s -> 400 %s%n", tag(), c.getKey(),
                     JSON.readTree(body).get("error").asText());
         }
         assertThat(api.events("request")).as("the upstream saw none of these requests")
@@ -391,8 +397,8 @@ class InterceptE2EIT {
         Instant end = Instant.parse(revoked.get("start").asText())
                 .plusNanos((long) (revoked.get("duration_ms").asDouble() * 1_000_000));
         Duration after = Duration.between(disabled, end);
-        System.out.printf("[e2e intercept] intercepted flow of disabled agent-a closed %d ms after clawgressctl"
-                + " returned (%d ms after it was started)%n", after.toMillis(),
+        System.out.printf("%s intercepted flow of disabled agent-a closed %d ms after clawgressctl"
+                + " returned (%d ms after it was started)%n", tag(), after.toMillis(),
                 Duration.between(disabling, end).toMillis());
         assertThat(after).as("closed within 1 s of the disable").isLessThan(Duration.ofSeconds(1));
 
@@ -422,10 +428,14 @@ class InterceptE2EIT {
         assertThat(second.get("identity").get("agent_id").asText()).isEqualTo("lab-machine");
         assertThat(apiPlain.events("request")).as("the upstream saw the first request only")
                 .extracting(e -> e.get("target").asText()).containsExactly("/v1/models");
-        System.out.printf("[e2e intercept] plaintext keep-alive: %s%n", String.join(" | ", lines));
+        System.out.printf("%s plaintext keep-alive: %s%n", tag(), String.join(" | ", lines));
     }
 
     // ---- helpers ----------------------------------------------------------------------------------------------
+
+    private String tag() {
+        return "[e2e intercept " + transport() + "]";
+    }
 
     private ManagedProcess peer(String name, String... args) {
         ManagedProcess p = Peer.spawn(topology.upstream(), name, topology.workDir(), args);

@@ -43,7 +43,9 @@ public final class DecideStage extends ChannelInboundHandlerAdapter {
         ctx.pipeline().remove(this);
         Decision decision;
         try {
-            decision = decider.decide(flow.facts());
+            // A plaintext HTTP connection is admitted without counting: the L7 gate counts each of its requests.
+            decision = flow.facts().peek().kind() == PeekFacts.Kind.HTTP ? decider.recheck(flow.facts())
+                    : decider.decide(flow.facts());
         } catch (RuntimeException e) {
             // The SPI promises not to throw; if it does, that is our bug, and the flow fails closed.
             log.error("flow {}: decider failed; denying", flow.id(), e);

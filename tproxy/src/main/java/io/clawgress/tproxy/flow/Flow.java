@@ -200,7 +200,7 @@ public final class Flow {
         if (verdict == null || verdict instanceof Verdict.Deny || termination != null || !client.isOpen()) {
             return false;
         }
-        Decision now = decider.decide(facts);
+        Decision now = decider.recheck(facts); // a re-evaluation is not a new request: no rate-limit token
         if (!(now.verdict() instanceof Verdict.Deny deny)) {
             return false;
         }

@@ -436,7 +436,7 @@ public final class HttpGate {
         Identity strong = new Identity(weak.agentId(), weak.teamId(), weak.projectId(), weak.environment(),
                 weak.trustTier(), AuthMethod.MTLS, true);
         try {
-            Decision d = decider.decide(facts.withPresented(strong));
+            Decision d = decider.recheck(facts.withPresented(strong)); // hypothetical: counts nothing
             return d != null && !(d.verdict() instanceof Verdict.Deny);
         } catch (RuntimeException e) {
             return false;
