@@ -7,6 +7,7 @@ import io.clawgress.enforcement.flowlog.JsonLinesFlowLog;
 import io.clawgress.enforcement.net.Addresses;
 import io.clawgress.enforcement.activation.ActivePolicy;
 import io.clawgress.enforcement.policy.PolicyDecider;
+import io.clawgress.enforcement.ratelimit.RateLimiter;
 import io.clawgress.tproxy.TransparentProxy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,6 +15,9 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The running daemon: the only place that wires concrete classes together. Start order: flow log (records must
@@ -30,13 +34,15 @@ public final class Clawgressd implements AutoCloseable {
     private final PolicyService policy;
     private final IdentityService identity;
     private final TransparentProxy proxy;
+    private final ScheduledExecutorService limiterSweep;
 
     private Clawgressd(JsonLinesFlowLog flowLog, PolicyService policy, IdentityService identity,
-                       TransparentProxy proxy) {
+                       TransparentProxy proxy, ScheduledExecutorService limiterSweep) {
         this.flowLog = flowLog;
         this.policy = policy;
         this.identity = identity;
         this.proxy = proxy;
+        this.limiterSweep = limiterSweep;
     }
 
     /**
@@ -68,11 +74,21 @@ public final class Clawgressd implements AutoCloseable {
             flowLog.close();
             throw e;
         }
+        // One limiter for the daemon's life: buckets outlive snapshots, so a swap that keeps a rule's limit keeps
+        // its state. Idle buckets are swept once a second, off the event loops.
+        RateLimiter limiter = new RateLimiter();
+        ScheduledExecutorService limiterSweep = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "clawgress-rate-limit-sweep");
+            t.setDaemon(true);
+            return t;
+        });
+        limiterSweep.scheduleWithFixedDelay(() -> limiter.sweep(System.nanoTime()), 1, 1, TimeUnit.SECONDS);
         TransparentProxy proxy;
         try {
-            proxy = TransparentProxy.start(config.proxy(), new PolicyDecider(policy.snapshots(), policy.agentDirectory()),
-                    flowLog, identity.gateSettings(), identity.interceptServices());
+            proxy = TransparentProxy.start(config.proxy(), new PolicyDecider(policy.snapshots(), policy.agentDirectory(),
+                    limiter, System::nanoTime), flowLog, identity.gateSettings(), identity.interceptServices());
         } catch (TransparentProxy.ListenerException e) {
+            limiterSweep.shutdownNow();
             identity.close();
             policy.close();
             flowLog.close();
@@ -85,6 +101,7 @@ public final class Clawgressd implements AutoCloseable {
             }, agents -> revokeAgents(proxy, agents));
         } catch (StartException e) {
             proxy.stop(STOP_GRACE);
+            limiterSweep.shutdownNow();
             identity.close();
             policy.close();
             flowLog.close();
@@ -94,7 +111,7 @@ public final class Clawgressd implements AutoCloseable {
         log.info("{}: version {}, listening on {} ({}), policy {}, flow log {}", READY_MESSAGE, Version.get(),
                 Addresses.hostPort(config.proxy().listen()), proxy.transport().code(), describe(active),
                 config.flowLog().path());
-        return new Clawgressd(flowLog, policy, identity, proxy);
+        return new Clawgressd(flowLog, policy, identity, proxy, limiterSweep);
     }
 
     /** After a swap (activation thread): open flows the new policy denies are reset as {@code policy_revoked}. */
@@ -144,6 +161,7 @@ public final class Clawgressd implements AutoCloseable {
         log.info("clawgressd stopping: {} open connection(s)", proxy.openConnections());
         policy.close();
         proxy.stop(STOP_GRACE);
+        limiterSweep.shutdownNow();
         identity.close();
         flowLog.close(STOP_GRACE.toMillis());
         if (flowLog.dropped() > 0) {

@@ -56,6 +56,9 @@ final class Describe {
             parts.add("rpm " + limit.rpm());
         }
         parts.add(limit.mode().code());
+        if (limit.per() != RateLimit.Per.AGENT) {
+            parts.add("per " + limit.per().code());
+        }
         return String.join(", ", parts);
     }
 

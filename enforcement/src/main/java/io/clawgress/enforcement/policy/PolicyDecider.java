@@ -6,9 +6,12 @@ import io.clawgress.api.FlowFacts;
 import io.clawgress.api.Identity;
 import io.clawgress.enforcement.agents.AgentDirectory;
 import io.clawgress.enforcement.agents.AgentRecord;
+import io.clawgress.enforcement.ratelimit.Admission;
+import io.clawgress.enforcement.ratelimit.RateLimiter;
 
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -23,6 +26,8 @@ public final class PolicyDecider implements FlowDecider {
 
     private final Supplier<PolicySnapshot> current;
     private final Supplier<AgentDirectory> agents;
+    private final RateLimiter limiter;
+    private final LongSupplier nanoTime;
 
     /**
      * @param current the active snapshot (e.g. an {@code AtomicReference::get} swapped by activation); never null
@@ -36,12 +41,35 @@ public final class PolicyDecider implements FlowDecider {
      *               (DESIGN.md §4), whatever the bundle's bindings say
      */
     public PolicyDecider(Supplier<PolicySnapshot> current, Supplier<AgentDirectory> agents) {
-        this.current = Objects.requireNonNull(current, "current");
-        this.agents = Objects.requireNonNull(agents, "agents");
+        this(current, agents, null, System::nanoTime);
     }
 
+    /**
+     * @param limiter the rate limiter that outlives snapshots (buckets survive a swap when a rule's limit is
+     *                unchanged), or {@code null} to enforce no limits
+     * @param nanoTime the clock of the limiter ({@code System::nanoTime}; a fake one in tests)
+     */
+    public PolicyDecider(Supplier<PolicySnapshot> current, Supplier<AgentDirectory> agents, RateLimiter limiter,
+                         LongSupplier nanoTime) {
+        this.current = Objects.requireNonNull(current, "current");
+        this.agents = Objects.requireNonNull(agents, "agents");
+        this.limiter = limiter;
+        this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
+    }
+
+    /** Decides and counts the flow (or request) against the deciding rule's rate limit. */
     @Override
     public Decision decide(FlowFacts facts) {
+        return decide(facts, true);
+    }
+
+    /** Decides without counting: re-evaluation, plaintext admission, hypotheticals ({@link FlowDecider#recheck}). */
+    @Override
+    public Decision recheck(FlowFacts facts) {
+        return decide(facts, false);
+    }
+
+    private Decision decide(FlowFacts facts, boolean count) {
         PolicySnapshot snapshot = current.get();
         // A proven identity (mTLS, JWT) outranks the subnet binding: it names the agent, not the machine.
         Optional<Identity> identity = facts.presented().isPresent() ? facts.presented()
@@ -55,6 +83,19 @@ public final class PolicyDecider implements FlowDecider {
             }
         }
         PolicyDecision d = snapshot.decide(facts, identity);
-        return new Decision(identity, d.verdict(), d.revision(), d.policyId());
+        Decision decision = new Decision(identity, d.verdict(), d.revision(), d.policyId(), d.mode().code(),
+                d.wouldDeny(), false, -1);
+        if (!count || limiter == null || d.rateLimit() == null || identity.isEmpty()) {
+            return decision;
+        }
+        Admission admission = limiter.check(d.policyId(), d.ruleId(), d.rateLimit(), identity.get().agentId(),
+                d.rateLimitDestination(), nanoTime.getAsLong());
+        return switch (admission) {
+            case Admission.Admitted a -> decision;
+            case Admission.WouldLimit w -> decision.withWouldLimit();
+            // A report-mode policy never blocks: its hard_stop limits are recorded like alert_only ones.
+            case Admission.Limited l -> d.mode() == Mode.REPORT ? decision.withWouldLimit()
+                    : decision.rateLimited(d.ruleId(), l.reason(), l.retryAfterSeconds());
+        };
     }
 }

@@ -69,7 +69,7 @@ public final class PolicyParser {
 
     static final List<String> DESTINATION_KEYS = List.of("host", "cidr", "ports", "dial");
     static final List<String> HTTP_KEYS = List.of("methods", "paths");
-    static final List<String> RATE_LIMIT_KEYS = List.of("rps", "rpm", "mode");
+    static final List<String> RATE_LIMIT_KEYS = List.of("rps", "rpm", "mode", "per");
     static final List<String> BINDING_KEYS = List.of("subnet", "identity");
     static final List<String> IDENTITY_KEYS = List.of("agent_id", "team_id", "project_id", "environment",
             "trust_tier", "active");
@@ -93,6 +93,7 @@ public final class PolicyParser {
     private static final Map<String, AuthMethod> AUTHS = codes(AuthMethod.values(), AuthMethod::code);
     private static final Map<String, RateLimit.LimitMode> LIMIT_MODES = codes(RateLimit.LimitMode.values(),
             RateLimit.LimitMode::code);
+    private static final Map<String, RateLimit.Per> LIMIT_PERS = codes(RateLimit.Per.values(), RateLimit.Per::code);
 
     private PolicyParser() {
     }
@@ -563,7 +564,7 @@ public final class PolicyParser {
     }
 
     private static RateLimit rateLimit(YamlNodeReader r, Node node, String path) {
-        Fields f = r.fields(node, path, "a mapping with keys: rps, rpm, mode", RATE_LIMIT_KEYS);
+        Fields f = r.fields(node, path, "a mapping with keys: " + String.join(", ", RATE_LIMIT_KEYS), RATE_LIMIT_KEYS);
         if (f == null) {
             return null;
         }
@@ -571,13 +572,14 @@ public final class PolicyParser {
         int rps = f.integer("rps", 1, RateLimit.MAX_RPS, 0);
         int rpm = f.integer("rpm", 1, RateLimit.MAX_RPM, 0);
         RateLimit.LimitMode mode = f.choice("mode", LIMIT_MODES, RateLimit.LimitMode.HARD_STOP);
+        RateLimit.Per per = f.choice("per", LIMIT_PERS, RateLimit.Per.AGENT);
         if (f.get("rps") == null && f.get("rpm") == null) {
             r.error(node, path, "no rps and no rpm (expected: at least one of rps and rpm)");
         }
         if (r.errorCount() > before) {
             return null;
         }
-        return construct(r, node, path, () -> new RateLimit(rps, rpm, mode));
+        return construct(r, node, path, () -> new RateLimit(rps, rpm, mode, per));
     }
 
     // ---- IdentityBindings -------------------------------------------------------------------------------------

@@ -190,8 +190,9 @@ public final class PolicySnapshot {
         Verdict.Relay relay = best.destination.isHost()
                 ? new Verdict.Relay(dst, name, best.destination.dial(), best.rule.id(), best.reason)
                 : new Verdict.Relay(dst, best.rule.id(), best.reason);
+        // A deny rule has no rate limit (Rule), so a report-mode denial that relays carries none.
         return new PolicyDecision(relay, best.reason, best.policy.id(), best.rule.id(), revision, best.policy.mode(),
-                wouldDeny);
+                wouldDeny, best.rule.rateLimit());
     }
 
     /** The best-ranked intercept host destination for the SNI and port, whatever its subjects and HTTP, or null. */

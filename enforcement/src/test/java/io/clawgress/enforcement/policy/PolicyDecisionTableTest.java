@@ -34,6 +34,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The decision ladder as a table: facts in, verdict, policy, rule and reason out, against the policy directory
@@ -556,6 +557,42 @@ class PolicyDecisionTableTest {
             PolicyDecision d = s.decide(facts((String) x[1], (String) x[2], (String) x[3]), who((String) x[1]));
             return d.toString();
         }).toList();
+    }
+
+    @Test
+    void aRelayCarriesItsRulesRateLimitForTheLimiter() {
+        PolicyDecision limited = snapshot.decide(facts("research", "http:api.example-llm.com POST /v1/chat",
+                "192.0.2.30:80"), who("research"));
+        assertThat(limited.relayed()).isTrue();
+        assertThat(limited.policyId()).isEqualTo("research-llm");
+        assertThat(limited.ruleId()).isEqualTo("llm-http");
+        assertThat(limited.rateLimit()).isEqualTo(new RateLimit(5, 200, RateLimit.LimitMode.HARD_STOP));
+        assertThat(limited.rateLimitDestination()).isEqualTo("api.example-llm.com");
+
+        PolicyDecision unlimited = snapshot.decide(facts("research", "tls:api.openai.com", "104.18.6.192:443"),
+                who("research"));
+        assertThat(unlimited.relayed()).isTrue();
+        assertThat(unlimited.rateLimit()).isNull();
+        assertThat(unlimited.rateLimitDestination()).isNull();
+        PolicyDecision intercept = snapshot.decide(facts("research", "tls:inspect.example.ai", "192.0.2.80:443"),
+                who("research"));
+        assertThat(intercept.intercepted()).isTrue();
+        assertThat(intercept.rateLimit()).as("each request inside is limited on its own").isNull();
+        assertThat(snapshot.decide(facts("research", "tls:api.openai.com", "104.18.6.192:8443"), who("research"))
+                .rateLimit()).isNull();
+    }
+
+    @Test
+    void onlyARelayByAPolicyRuleMayCarryARateLimit() {
+        RateLimit limit = new RateLimit(1, 0, RateLimit.LimitMode.HARD_STOP);
+        Verdict.Deny deny = new Verdict.Deny(Termination.POLICY_DENIED, "r", "no");
+        assertThatThrownBy(() -> new PolicyDecision(deny, "no", "p", "r", REVISION, Mode.ENFORCE, false, limit))
+                .hasMessage("rateLimit: set on deny by rule r (expected: only on a relay by a policy's allow rule)");
+        Verdict.Relay relay = new Verdict.Relay(endpoint("192.0.2.1:443"), "r", "ok");
+        assertThatThrownBy(() -> new PolicyDecision(relay, "ok", null, "r", REVISION, Mode.ENFORCE, false, limit))
+                .hasMessage("rateLimit: set on relay by rule r (expected: only on a relay by a policy's allow rule)");
+        assertThat(new PolicyDecision(relay, "ok", "p", "r", REVISION, Mode.ENFORCE, false, limit)
+                .rateLimitDestination()).isEqualTo("192.0.2.1");
     }
 
     @Test

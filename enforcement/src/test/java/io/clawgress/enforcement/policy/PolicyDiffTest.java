@@ -174,6 +174,30 @@ class PolicyDiffTest {
     }
 
     @Test
+    void aRateLimitsPerIsPartOfTheLimit() throws PolicyException {
+        String policy = """
+                apiVersion: clawgress.io/v1
+                kind: Policy
+                id: p
+                priority: 1
+                subjects: {}
+                rules:
+                  - id: r
+                    action: allow
+                    destinations: [{host: a.example}]
+                    rate_limit: %s
+                """;
+        PolicySet a = parse(policy.formatted("{rps: 5}"));
+        assertThat(PolicyDiff.between(a, parse(policy.formatted("{rps: 5, per: agent}"))).isEmpty()).isTrue();
+        assertThat(PolicyDiff.between(a, parse(policy.formatted("{rps: 5, per: destination}"))).lines())
+                .containsExactly(
+                        "~ policy p",
+                        "  ~ rule r",
+                        "      rate_limit: rps 5, hard_stop -> rps 5, hard_stop, per destination",
+                        "1 policy: 1 changed");
+    }
+
+    @Test
     void theSameHostTwiceIsComparedAsAMultiset() throws PolicyException {
         String policy = """
                 apiVersion: clawgress.io/v1

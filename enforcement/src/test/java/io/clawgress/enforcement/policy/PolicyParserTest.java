@@ -175,6 +175,25 @@ class PolicyParserTest {
                         destinations: [{host: a.example}]"""),
                         "p.yaml:9:23: rules[0].rate_limit.rps: 0 (expected: an integer 1..1000000)",
                         "p.yaml:9:32: rules[0].rate_limit.mode: 'soft' (expected: one of: hard_stop, alert_only)"),
+                c("rate_limit per", withRule("""
+                        id: r1
+                        action: allow
+                        rate_limit: {rps: 5, per: host}
+                        destinations: [{host: a.example}]"""),
+                        "p.yaml:9:31: rules[0].rate_limit.per: 'host' (expected: one of: agent, destination)"),
+                c("rate_limit per as a list", withRule("""
+                        id: r1
+                        action: allow
+                        rate_limit: {rps: 5, per: [agent, destination]}
+                        destinations: [{host: a.example}]"""),
+                        "p.yaml:9:31: rules[0].rate_limit.per: a list (expected: one of: agent, destination)"),
+                c("rate_limit key misspelt", withRule("""
+                        id: r1
+                        action: allow
+                        rate_limit: {rps: 5, pre: agent}
+                        destinations: [{host: a.example}]"""),
+                        "p.yaml:9:26: rules[0].rate_limit: unknown key 'pre' (expected one of: rps, rpm, mode, per;"
+                                + " did you mean 'per'?)"),
                 c("lower-case method and relative path", withRule("""
                         id: r1
                         action: allow
@@ -276,6 +295,23 @@ class PolicyParserTest {
         assertThat(llm.intercept()).isTrue();
         assertThat(llm.rateLimit()).isEqualTo(new RateLimit(5, 200, RateLimit.LimitMode.HARD_STOP));
         assertThat(p.rules().get(1).destinations()).containsExactly(Destination.cidr("169.254.0.0/16", PortSet.ANY));
+    }
+
+    @Test
+    void rateLimitPerDefaultsToAgent() throws PolicyException {
+        PolicySet set = PolicyParser.parse(Map.of("p.yaml", HEAD + """
+                rules:
+                  - {id: a, action: allow, destinations: [{host: a.example}], rate_limit: {rpm: 60}}
+                  - {id: b, action: allow, destinations: [{host: b.example}], rate_limit: {rps: 2, per: agent}}
+                  - id: c
+                    action: allow
+                    destinations: [{host: c.example}]
+                    rate_limit: {rps: 2, rpm: 100, mode: alert_only, per: destination}
+                """));
+        assertThat(set.policies().get(0).rules()).extracting(Rule::rateLimit).containsExactly(
+                new RateLimit(0, 60, RateLimit.LimitMode.HARD_STOP, RateLimit.Per.AGENT),
+                new RateLimit(2, 0, RateLimit.LimitMode.HARD_STOP),
+                new RateLimit(2, 100, RateLimit.LimitMode.ALERT_ONLY, RateLimit.Per.DESTINATION));
     }
 
     @Test
