@@ -25,11 +25,25 @@ import java.util.Optional;
  * @param detail              extra words on the termination (an error message), or {@code null}
  * @param peek                what the first bytes claimed (SNI, ALPN, Host, method, target)
  * @param dialled             the address the gateway connected to, or {@code null} when it did not dial
+ * @param policyId            the policy of the deciding rule, or {@code null} for a built-in decision
+ * @param mode                the deciding policy's mode: {@code enforce} or {@code report}
+ * @param wouldDeny           a report-mode policy would have denied it (it was relayed)
+ * @param wouldLimit          an {@code alert_only} (or report-mode) rate limit was exceeded (it was admitted)
  */
 public record FlowRecord(String flowId, Instant start, InetSocketAddress source, InetSocketAddress originalDestination,
                          Optional<Identity> identity, String verdict, String reason, String ruleId,
                          String policyRevision, long bytesUp, long bytesDown, Duration duration,
-                         Termination termination, String detail, PeekFacts peek, InetSocketAddress dialled) {
+                         Termination termination, String detail, PeekFacts peek, InetSocketAddress dialled,
+                         String policyId, String mode, boolean wouldDeny, boolean wouldLimit) {
+
+    /** A record of an enforced decision with nothing flagged. */
+    public FlowRecord(String flowId, Instant start, InetSocketAddress source, InetSocketAddress originalDestination,
+                      Optional<Identity> identity, String verdict, String reason, String ruleId,
+                      String policyRevision, long bytesUp, long bytesDown, Duration duration,
+                      Termination termination, String detail, PeekFacts peek, InetSocketAddress dialled) {
+        this(flowId, start, source, originalDestination, identity, verdict, reason, ruleId, policyRevision, bytesUp,
+                bytesDown, duration, termination, detail, peek, dialled, null, Decision.ENFORCE, false, false);
+    }
 
     /** A record of a flow that was not peeked and not dialled. */
     public FlowRecord(String flowId, Instant start, InetSocketAddress source, InetSocketAddress originalDestination,
@@ -53,6 +67,7 @@ public record FlowRecord(String flowId, Instant start, InetSocketAddress source,
         Objects.requireNonNull(policyRevision, "policyRevision");
         Objects.requireNonNull(duration, "duration");
         Objects.requireNonNull(termination, "termination");
+        Objects.requireNonNull(mode, "mode");
         if (bytesUp < 0 || bytesDown < 0) {
             throw new IllegalArgumentException("bytes: " + bytesUp + "/" + bytesDown + " (expected: >= 0)");
         }

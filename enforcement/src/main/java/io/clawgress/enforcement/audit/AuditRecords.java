@@ -55,6 +55,10 @@ final class AuditRecords {
         o.put(REASON, r.reason());
         o.put(RULE, r.ruleId());
         o.put(POLICY_REVISION, r.policyRevision());
+        optional(o, POLICY, r.policyId());
+        o.put(MODE, r.mode());
+        o.put(WOULD_DENY, r.wouldDeny());
+        o.put(WOULD_LIMIT, r.wouldLimit());
         o.put(BYTES_UP, r.bytesUp());
         o.put(BYTES_DOWN, r.bytesDown());
         // Microseconds as a decimal number of milliseconds: JCS writes it back digit for digit (docs/audit.md).
@@ -81,6 +85,10 @@ final class AuditRecords {
         o.put(REASON, r.reason());
         o.put(RULE, r.ruleId());
         o.put(POLICY_REVISION, r.policyRevision());
+        optional(o, POLICY, r.policyId());
+        o.put(MODE, r.mode());
+        o.put(WOULD_DENY, r.wouldDeny());
+        o.put(WOULD_LIMIT, r.wouldLimit());
         if (r.status() != 0) {
             o.put(STATUS, r.status());
         }

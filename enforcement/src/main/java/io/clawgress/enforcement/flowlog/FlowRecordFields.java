@@ -37,6 +37,10 @@ public final class FlowRecordFields {
     public static final String TYPE_FLOW = "flow";
     public static final String TYPE_GAP = "gap";
     public static final String TYPE_REQUEST = "request";
+    public static final String POLICY = "policy";
+    public static final String MODE = "mode";
+    public static final String WOULD_DENY = "would_deny";
+    public static final String WOULD_LIMIT = "would_limit";
     public static final String SEQUENCE = "sequence";
     public static final String STATUS = "status";
     public static final String CODE = "code";

@@ -194,6 +194,10 @@ public final class JsonLinesFlowLog implements AuditSink, AutoCloseable {
         g.writeStringField(REASON, r.reason());
         g.writeStringField(RULE, r.ruleId());
         g.writeStringField(POLICY_REVISION, r.policyRevision());
+        optional(g, POLICY, r.policyId());
+        g.writeStringField(MODE, r.mode());
+        g.writeBooleanField(WOULD_DENY, r.wouldDeny());
+        g.writeBooleanField(WOULD_LIMIT, r.wouldLimit());
         g.writeNumberField(BYTES_UP, r.bytesUp());
         g.writeNumberField(BYTES_DOWN, r.bytesDown());
         g.writeNumberField(DURATION_MS, r.duration().toNanos() / 1_000L / 1000.0);
@@ -220,6 +224,10 @@ public final class JsonLinesFlowLog implements AuditSink, AutoCloseable {
         g.writeStringField(REASON, r.reason());
         g.writeStringField(RULE, r.ruleId());
         g.writeStringField(POLICY_REVISION, r.policyRevision());
+        optional(g, POLICY, r.policyId());
+        g.writeStringField(MODE, r.mode());
+        g.writeBooleanField(WOULD_DENY, r.wouldDeny());
+        g.writeBooleanField(WOULD_LIMIT, r.wouldLimit());
         if (r.status() != 0) {
             g.writeNumberField(STATUS, r.status());
         }

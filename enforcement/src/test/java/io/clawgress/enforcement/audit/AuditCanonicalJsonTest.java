@@ -112,13 +112,13 @@ class AuditCanonicalJsonTest {
         String withoutHash = "{\"alpn\":[\"h2\",\"http/1.1\"],\"bytes_down\":2000,\"bytes_up\":100,"
                 + "\"dialled\":\"[2001:db8::1]:443\",\"duration_ms\":12.345,\"ech_offered\":false,\"flow_id\":\"f-1\","
                 + "\"identity\":{\"agent_id\":\"research-bot\",\"auth\":\"subnet\",\"team_id\":\"research\"},"
-                + "\"original_destination\":\"[2001:db8::1]:443\",\"peek\":\"tls\",\"policy_revision\":\"static:abc\","
+                + "\"mode\":\"enforce\",\"original_destination\":\"[2001:db8::1]:443\",\"peek\":\"tls\",\"policy_revision\":\"static:abc\","
                 + "\"prev_hash\":\"0000000000000000000000000000000000000000000000000000000000000000\","
                 + "\"reason\":\"allowed by rule web: \\\"quoted\\\" é\\ttab\",\"rule\":\"web\",\"seq\":1,"
                 + "\"sni\":\"api.example.com\",\"source\":\"198.18.1.2:40000\",\"start\":\"2026-11-21T11:59:59Z\","
                 + "\"termination\":\"completed\",\"time\":\"2026-11-21T12:00:00Z\",\"type\":\"flow\","
-                + "\"verdict\":\"relay\"}";
-        String hash = "aa142cdd442b4e9096c974bad30fc3291a5d6212a9f952d4965e30b2b0f732a0";
+                + "\"verdict\":\"relay\",\"would_deny\":false,\"would_limit\":false}";
+        String hash = "ae31815b8cfeffa7f734c8b8d2c15ccfc095509e08da13f58d1953f786c78b9a";
 
         ObjectNode body = AuditRecords.flow(r, T0);
         AuditRecords.Sealed sealed = new AuditRecords().seal(body, 1, AuditFields.ZERO_HASH);

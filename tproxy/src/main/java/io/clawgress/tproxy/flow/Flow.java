@@ -44,6 +44,7 @@ public final class Flow {
     private Verdict verdict;
     private Optional<Identity> identity = Optional.empty();
     private String policyRevision = NO_REVISION;
+    private Decision decision;
     private Channel upstream;
     private InetSocketAddress dialled;
     private String bindingNote;
@@ -141,6 +142,7 @@ public final class Flow {
 
     /** Records the decision; the verdict is what the record reports. */
     public void decided(Decision decision) {
+        this.decision = decision;
         this.verdict = decision.verdict();
         this.identity = decision.identity();
         this.policyRevision = decision.policyRevision();
@@ -368,7 +370,9 @@ public final class Flow {
         }
         return new FlowRecord(facts.flowId(), start, facts.source(), facts.originalDestination(), identity,
                 verdictName, reason, rule, policyRevision, bytesUp, bytesDown,
-                Duration.ofNanos(System.nanoTime() - startNanos), t, words, facts.peek(), dialled);
+                Duration.ofNanos(System.nanoTime() - startNanos), t, words, facts.peek(), dialled,
+                decision == null ? null : decision.policyId(), decision == null ? Decision.ENFORCE : decision.mode(),
+                decision != null && decision.wouldDeny(), decision != null && decision.wouldLimit());
     }
 
     /** Words for a failure: its message, or its type when it has none (Netty's ClosedChannelException). */

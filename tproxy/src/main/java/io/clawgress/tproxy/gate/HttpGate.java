@@ -482,7 +482,9 @@ public final class HttpGate {
                         String reason, String rule, String revision, int status, String code) {
         flow.recordRequest(new RequestRecord(flow.id(), Math.max(1, sequence), Instant.now(), who,
                 head == null ? null : head.method(), host, head == null ? null : head.target(), verdict, reason,
-                rule, revision, status, code));
+                rule, revision, status, code, decision == null ? null : decision.policyId(),
+                decision == null ? Decision.ENFORCE : decision.mode(), decision != null && decision.wouldDeny(),
+                decision != null && decision.wouldLimit()));
     }
 
     // ---- responses ----
