@@ -27,6 +27,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.util.AttributeKey;
 
 import java.time.Duration;
+import java.util.function.BooleanSupplier;
 
 /**
  * The data path of one agent connection, stage by stage (DESIGN.md §3). Each stage is a one-shot handler that
@@ -56,6 +57,7 @@ public final class FlowPipeline extends ChannelInitializer<Channel> {
     public static final AttributeKey<Flow> FLOW = AttributeKey.valueOf("clawgress.flow");
 
     static final String LIMIT_RULE = "connection_limit";
+    static final String AUDIT_RULE = "audit_unavailable";
 
     private final FlowIds ids;
     private final ConnectionGate gate;
@@ -68,6 +70,7 @@ public final class FlowPipeline extends ChannelInitializer<Channel> {
     private final Duration idleTimeout;
     private final ChannelGroup liveFlows;
     private final PeekSettings peek;
+    private final BooleanSupplier admitting;
     private final TerminationCounts counts = new TerminationCounts();
 
     /**
@@ -77,6 +80,19 @@ public final class FlowPipeline extends ChannelInitializer<Channel> {
     public FlowPipeline(FlowIds ids, ConnectionGate gate, LoopGuard loopGuard, FlowDecider decider, AuditSink sink,
                         Bootstrap upstreamBootstrap, Duration idleTimeout, ChannelGroup liveFlows, PeekSettings peek,
                         NameResolution names, GateSettings gateSettings, InterceptServices intercept) {
+        this(ids, gate, loopGuard, decider, sink, upstreamBootstrap, idleTimeout, liveFlows, peek, names, gateSettings,
+                intercept, () -> true);
+    }
+
+    /**
+     * @param admitting false while new flows must be refused as {@code audit_unavailable} (the audit log's
+     *                  {@code refuse_new_flows} mode when it cannot take records); read once per accepted connection
+     */
+    public FlowPipeline(FlowIds ids, ConnectionGate gate, LoopGuard loopGuard, FlowDecider decider, AuditSink sink,
+                        Bootstrap upstreamBootstrap, Duration idleTimeout, ChannelGroup liveFlows, PeekSettings peek,
+                        NameResolution names, GateSettings gateSettings, InterceptServices intercept,
+                        BooleanSupplier admitting) {
+        this.admitting = admitting;
         this.ids = ids;
         this.gate = gate;
         this.loopGuard = loopGuard;
@@ -100,6 +116,12 @@ public final class FlowPipeline extends ChannelInitializer<Channel> {
         if (!gate.tryAcquire()) {
             new Flow(ids.next(), ch, sink, () -> { }, counts).deny(new Verdict.Deny(Termination.CONNECTION_LIMIT,
                     LIMIT_RULE, "connection_limit of " + gate.limit() + " concurrent connections reached"));
+            return;
+        }
+        if (!admitting.getAsBoolean()) {
+            // Strict audit: a decision that cannot be recorded is not made (audit.on_overflow: refuse_new_flows).
+            new Flow(ids.next(), ch, sink, gate::release, counts).deny(new Verdict.Deny(Termination.AUDIT_UNAVAILABLE,
+                    AUDIT_RULE, "the audit log cannot take records now (audit.on_overflow: refuse_new_flows)"));
             return;
         }
         Flow flow = new Flow(ids.next(), ch, sink, gate::release, counts);

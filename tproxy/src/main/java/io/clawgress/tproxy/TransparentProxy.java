@@ -102,6 +102,17 @@ public final class TransparentProxy implements AutoCloseable {
     public static TransparentProxy start(ProxySettings settings, FlowDecider decider, AuditSink sink,
                                          GateSettings gateSettings, InterceptServices intercept)
             throws ListenerException {
+        return start(settings, decider, sink, gateSettings, intercept, () -> true);
+    }
+
+    /**
+     * As {@link #start(ProxySettings, FlowDecider, AuditSink, GateSettings, InterceptServices)}, refusing new flows
+     * as {@code audit_unavailable} while {@code admitting} is false.
+     */
+    public static TransparentProxy start(ProxySettings settings, FlowDecider decider, AuditSink sink,
+                                         GateSettings gateSettings, InterceptServices intercept,
+                                         java.util.function.BooleanSupplier admitting)
+            throws ListenerException {
         NettyTransport transport = NettyTransport.resolve(settings.transport());
         EventLoopGroup boss = transport.newEventLoopGroup(1, "clawgress-accept");
         EventLoopGroup workers = transport.newEventLoopGroup(settings.eventLoopThreads(), "clawgress-flow");
@@ -124,7 +135,7 @@ public final class TransparentProxy implements AutoCloseable {
         NameResolution names = new NameResolution(settings.dns(), transport.datagramChannelClass());
         FlowPipeline pipeline = new FlowPipeline(new FlowIds(), gate, loopGuard, decider, sink,
                 RelayStage.configure(transport.newClientBootstrap(), settings.connectTimeout()),
-                settings.idleTimeout(), live, settings.peek(), names, gateSettings, intercept);
+                settings.idleTimeout(), live, settings.peek(), names, gateSettings, intercept, admitting);
         ServerBootstrap sb = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannelClass())

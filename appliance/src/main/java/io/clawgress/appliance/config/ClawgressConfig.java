@@ -1,5 +1,6 @@
 package io.clawgress.appliance.config;
 
+import io.clawgress.enforcement.audit.AuditSettings;
 import io.clawgress.enforcement.flowlog.FlowLogSettings;
 import io.clawgress.tproxy.ProxySettings;
 
@@ -15,10 +16,11 @@ import java.util.Objects;
  * @param flowLog      where flow records are written
  * @param policy       where signed policy bundles come from, and the state directory that keeps them
  * @param identity     agent identity inside HTTP and intercepted TLS, and upstream verification when intercepting
+ * @param audit        the tamper-evident audit log, or {@code null} when the file has no {@code audit} section
  * @param sha256       lower-case hex SHA-256 of the exact text that was parsed
  */
 public record ClawgressConfig(Path source, ProxySettings proxy, FlowLogSettings flowLog, PolicySettings policy,
-                              IdentitySettings identity, String sha256) {
+                              IdentitySettings identity, AuditSettings audit, String sha256) {
     public ClawgressConfig {
         Objects.requireNonNull(sha256, "sha256");
         Objects.requireNonNull(source, "source");

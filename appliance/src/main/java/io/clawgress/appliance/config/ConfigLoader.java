@@ -6,6 +6,8 @@ import io.clawgress.enforcement.yaml.YamlException;
 import io.clawgress.enforcement.yaml.YamlNodeReader;
 import io.clawgress.enforcement.yaml.YamlNodeReader.Fields;
 import io.clawgress.enforcement.yaml.YamlSource;
+import io.clawgress.enforcement.audit.AuditSettings;
+import io.clawgress.enforcement.audit.OverflowMode;
 import io.clawgress.tproxy.ProxySettings;
 import io.clawgress.tproxy.Transport;
 import io.clawgress.tproxy.dns.DnsSettings;
@@ -57,7 +59,9 @@ public final class ConfigLoader {
     public static final int MAX_FILE_BYTES = YamlSource.MAX_FILE_BYTES;
 
     static final List<String> TOP_KEYS = List.of("listener", "connection_limit", "timeouts", "flow_log",
-            "peek", "dns", "state_dir", "policy", "identity", "intercept");
+            "peek", "dns", "state_dir", "policy", "identity", "intercept", "audit");
+    static final List<String> AUDIT_KEYS = List.of("dir", "queue_capacity", "segment_max_bytes", "segment_max_age",
+            "checkpoint_every", "checkpoint_interval", "on_overflow", "retention_max_mib", "retention_max_age");
     static final List<String> IDENTITY_KEYS = List.of("trust_domain", "jwt_header", "jwt_clock_skew");
     static final List<String> INTERCEPT_KEYS = List.of("client_certificates", "upstream_ca",
             "upstream_handshake_timeout");
@@ -173,10 +177,11 @@ public final class ConfigLoader {
         FlowLogSettings flowLog = flowLog(r, top);
         PolicySettings policy = policy(r, top);
         IdentitySettings identity = identity(r, top);
+        AuditSettings audit = audit(r, top);
         if (r.errorCount() > 0) {
             throw exception(r);
         }
-        return new ClawgressConfig(source, proxy, flowLog, policy, identity, sha256(text));
+        return new ClawgressConfig(source, proxy, flowLog, policy, identity, audit, sha256(text));
     }
 
     // ---- reading the file -------------------------------------------------------------------------------------
@@ -385,6 +390,36 @@ public final class ConfigLoader {
         } catch (InvalidPathException e) {
             return false;
         }
+    }
+
+    /** The {@code audit} section, or {@code null} when absent (no audit log: the daemon warns). */
+    private static AuditSettings audit(YamlNodeReader r, Fields top) {
+        if (top.get("audit") == null) {
+            return null;
+        }
+        int before = r.errorCount();
+        Fields f = top.section("audit", AUDIT_KEYS);
+        Path dir = absolutePath(r, f, "dir", true, "/var/log/clawgress/audit");
+        int queue = f.integer("queue_capacity", 16, 16_777_216, AuditSettings.DEFAULT_QUEUE_CAPACITY);
+        int segmentBytes = f.integer("segment_max_bytes", 4096, Integer.MAX_VALUE,
+                (int) AuditSettings.DEFAULT_SEGMENT_MAX_BYTES);
+        Duration segmentAge = f.duration("segment_max_age", Duration.ofSeconds(1), Duration.ofDays(31),
+                AuditSettings.DEFAULT_SEGMENT_MAX_AGE);
+        int every = f.integer("checkpoint_every", 1, 10_000_000, AuditSettings.DEFAULT_CHECKPOINT_EVERY);
+        Duration interval = f.duration("checkpoint_interval", Duration.ofMillis(100), Duration.ofHours(1),
+                AuditSettings.DEFAULT_CHECKPOINT_INTERVAL);
+        OverflowMode overflow = f.choice("on_overflow", Map.of("drop_and_gap", OverflowMode.DROP_AND_GAP,
+                "refuse_new_flows", OverflowMode.REFUSE_NEW_FLOWS), OverflowMode.DROP_AND_GAP);
+        int retentionMib = f.integer("retention_max_mib", 0, Integer.MAX_VALUE,
+                (int) (AuditSettings.DEFAULT_RETENTION_MAX_TOTAL_BYTES >> 20));
+        Duration retentionAge = f.duration("retention_max_age", Duration.ZERO, Duration.ofDays(3650),
+                AuditSettings.DEFAULT_RETENTION_MAX_AGE);
+        if (r.errorCount() > before) {
+            return null;
+        }
+        return new AuditSettings(dir != null ? dir : AuditSettings.DEFAULT_DIR, queue, segmentBytes, segmentAge, every,
+                interval, overflow, ((long) retentionMib) << 20, retentionAge,
+                AuditSettings.DEFAULT_RETRY_INITIAL_BACKOFF, AuditSettings.DEFAULT_RETRY_MAX_BACKOFF);
     }
 
     /** The {@code identity} and {@code intercept} sections. */

@@ -3,6 +3,9 @@ package io.clawgress.appliance.daemon;
 import io.clawgress.api.FlowDecider;
 import io.clawgress.appliance.Version;
 import io.clawgress.appliance.config.ClawgressConfig;
+import io.clawgress.api.AuditSink;
+import io.clawgress.enforcement.audit.AuditKey;
+import io.clawgress.enforcement.audit.AuditLog;
 import io.clawgress.enforcement.flowlog.JsonLinesFlowLog;
 import io.clawgress.enforcement.net.Addresses;
 import io.clawgress.enforcement.activation.ActivePolicy;
@@ -15,6 +18,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -35,9 +39,11 @@ public final class Clawgressd implements AutoCloseable {
     private final IdentityService identity;
     private final TransparentProxy proxy;
     private final ScheduledExecutorService limiterSweep;
+    private final AuditLog audit;
 
-    private Clawgressd(JsonLinesFlowLog flowLog, PolicyService policy, IdentityService identity,
+    private Clawgressd(JsonLinesFlowLog flowLog, AuditLog audit, PolicyService policy, IdentityService identity,
                        TransparentProxy proxy, ScheduledExecutorService limiterSweep) {
+        this.audit = audit;
         this.flowLog = flowLog;
         this.policy = policy;
         this.identity = identity;
@@ -58,10 +64,25 @@ public final class Clawgressd implements AutoCloseable {
         } catch (IOException e) {
             throw new StartException(e.getMessage(), e);
         }
+        AuditLog audit = null;
+        if (config.audit() == null) {
+            log.warn("no audit section in the config: decisions go to the flow log only, with no tamper-evident"
+                    + " audit log (docs/config.md#audit)");
+        } else {
+            try {
+                audit = AuditLog.open(config.audit(), AuditKey.openOrCreate(config.policy().stateDir()), clock);
+            } catch (IOException | RuntimeException e) {
+                flowLog.close();
+                throw new StartException("audit log " + config.audit().dir() + ": " + e.getMessage(), e);
+            }
+        }
+        AuditLog auditLog = audit;
+        AuditSink sink = audit == null ? flowLog : new TeeSink(List.of(audit, flowLog));
         PolicyService policy;
         try {
             policy = PolicyService.start(config.policy(), clock);
         } catch (StartException e) {
+            closeAudit(auditLog);
             flowLog.close();
             throw e;
         }
@@ -86,11 +107,13 @@ public final class Clawgressd implements AutoCloseable {
         TransparentProxy proxy;
         try {
             proxy = TransparentProxy.start(config.proxy(), new PolicyDecider(policy.snapshots(), policy.agentDirectory(),
-                    limiter, System::nanoTime), flowLog, identity.gateSettings(), identity.interceptServices());
+                    limiter, System::nanoTime), sink, identity.gateSettings(), identity.interceptServices(),
+                    auditLog == null ? () -> true : auditLog::accepting);
         } catch (TransparentProxy.ListenerException e) {
             limiterSweep.shutdownNow();
             identity.close();
             policy.close();
+            closeAudit(auditLog);
             flowLog.close();
             throw new StartException(e.getMessage(), e);
         }
@@ -104,6 +127,7 @@ public final class Clawgressd implements AutoCloseable {
             limiterSweep.shutdownNow();
             identity.close();
             policy.close();
+            closeAudit(auditLog);
             flowLog.close();
             throw e;
         }
@@ -111,7 +135,13 @@ public final class Clawgressd implements AutoCloseable {
         log.info("{}: version {}, listening on {} ({}), policy {}, flow log {}", READY_MESSAGE, Version.get(),
                 Addresses.hostPort(config.proxy().listen()), proxy.transport().code(), describe(active),
                 config.flowLog().path());
-        return new Clawgressd(flowLog, policy, identity, proxy, limiterSweep);
+        return new Clawgressd(flowLog, auditLog, policy, identity, proxy, limiterSweep);
+    }
+
+    private static void closeAudit(AuditLog audit) {
+        if (audit != null) {
+            audit.close(STOP_GRACE);
+        }
     }
 
     /** After a swap (activation thread): open flows the new policy denies are reset as {@code policy_revoked}. */
@@ -163,6 +193,15 @@ public final class Clawgressd implements AutoCloseable {
         proxy.stop(STOP_GRACE);
         limiterSweep.shutdownNow();
         identity.close();
+        if (audit != null) {
+            // Every open flow's record was offered when proxy.stop closed it: drain, then seal with a checkpoint.
+            if (!audit.close(STOP_GRACE)) {
+                log.error("audit log: not everything reached the disk within {} ({} record(s) dropped)", STOP_GRACE,
+                        audit.dropped());
+            }
+            log.info("audit log: {} record(s) written, {} dropped, last seq {}", audit.written(), audit.dropped(),
+                    audit.lastSeq());
+        }
         flowLog.close(STOP_GRACE.toMillis());
         if (flowLog.dropped() > 0) {
             log.error("flow log dropped {} record(s) (queue full)", flowLog.dropped());
