@@ -11,17 +11,17 @@ import java.util.Objects;
  * @param queueCapacity          {@code audit.queue_capacity}: records that may wait for the writer; more are dropped
  *                               and announced by a gap record. The writer may hold as many again in memory while the
  *                               directory cannot be written
- * @param segmentMaxBytes        {@code audit.segment.max_bytes}: a segment is closed before a record would take it past
+ * @param segmentMaxBytes        {@code audit.segment_max_bytes}: a segment is closed before a record would take it past
  *                               this size (a checkpoint that closes it may go past by one line)
- * @param segmentMaxAge          {@code audit.segment.max_age}: a segment is closed, at its next record, once its first
+ * @param segmentMaxAge          {@code audit.segment_max_age}: a segment is closed, at its next record, once its first
  *                               record is this old
- * @param checkpointEvery        {@code audit.checkpoint.every_records}: a signed checkpoint after this many records
- * @param checkpointInterval     {@code audit.checkpoint.interval}: ... or once this long has passed since the last one,
+ * @param checkpointEvery        {@code audit.checkpoint_every}: a signed checkpoint after this many records
+ * @param checkpointInterval     {@code audit.checkpoint_interval}: ... or once this long has passed since the last one,
  *                               whichever comes first, when there is anything new to sign
  * @param onOverflow             {@code audit.on_overflow}
- * @param retentionMaxTotalBytes {@code audit.retention.max_total_bytes}: oldest segments are deleted while all segments
+ * @param retentionMaxTotalBytes {@code audit.retention_max_mib}: oldest segments are deleted while all segments
  *                               together are larger; 0 disables the limit
- * @param retentionMaxAge        {@code audit.retention.max_age}: segments whose newest record is older are deleted;
+ * @param retentionMaxAge        {@code audit.retention_max_age}: segments whose newest record is older are deleted;
  *                               zero disables the limit
  * @param retryInitialBackoff    first wait after a failed write; doubles up to {@code retryMaxBackoff}
  * @param retryMaxBackoff        longest wait between write attempts while the directory cannot be written
