@@ -16,7 +16,8 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "clawgressctl", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Operate a Clawgress gateway.",
-        subcommands = {BundleCommand.class, PolicyCommand.class, AgentCommand.class, CaCommand.class})
+        subcommands = {BundleCommand.class, PolicyCommand.class, AgentCommand.class, CaCommand.class,
+                AuditCommand.class})
 public final class ClawgressctlCommand implements Callable<Integer> {
 
     @Spec
