@@ -96,6 +96,8 @@ public final class ConfigLoader {
 
     private static final String URL_EXPECTED = "an https:// URL such as https://policy.example.com/bundle.tar.gz";
     private static final Map<String, Transport> TRANSPORTS = codes(Transport.values(), Transport::code);
+    /** In declaration order, so error messages list the choices the same way every run. */
+    private static final Map<String, OverflowMode> OVERFLOW_MODES = codes(OverflowMode.values(), OverflowMode::code);
     private static final Pattern IPV4 = Pattern.compile(
             "((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])");
     private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
@@ -408,8 +410,7 @@ public final class ConfigLoader {
         int every = f.integer("checkpoint_every", 1, 10_000_000, AuditSettings.DEFAULT_CHECKPOINT_EVERY);
         Duration interval = f.duration("checkpoint_interval", Duration.ofMillis(100), Duration.ofHours(1),
                 AuditSettings.DEFAULT_CHECKPOINT_INTERVAL);
-        OverflowMode overflow = f.choice("on_overflow", Map.of("drop_and_gap", OverflowMode.DROP_AND_GAP,
-                "refuse_new_flows", OverflowMode.REFUSE_NEW_FLOWS), OverflowMode.DROP_AND_GAP);
+        OverflowMode overflow = f.choice("on_overflow", OVERFLOW_MODES, OverflowMode.DROP_AND_GAP);
         int retentionMib = f.integer("retention_max_mib", 0, Integer.MAX_VALUE,
                 (int) (AuditSettings.DEFAULT_RETENTION_MAX_TOTAL_BYTES >> 20));
         Duration retentionAge = f.duration("retention_max_age", Duration.ZERO, Duration.ofDays(3650),
