@@ -2,13 +2,11 @@ package io.clawgress.enforcement.flowlog;
 
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.databind.MappingJsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.clawgress.api.AuditSink;
 import io.clawgress.api.FlowRecord;
-import io.clawgress.api.Identity;
-import io.clawgress.api.PeekFacts;
 import io.clawgress.api.RequestRecord;
-import io.clawgress.enforcement.net.Addresses;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,7 +14,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -43,7 +40,8 @@ public final class JsonLinesFlowLog implements AuditSink, AutoCloseable {
     private final OutputStream out;
     private final boolean ownsStream;
     private final Clock clock;
-    private final JsonFactory json = new JsonFactory();
+    /** Mapping-aware, so a generator can write the record objects (writeTree). */
+    private final JsonFactory json = new MappingJsonFactory();
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong written = new AtomicLong();
     private final AtomicLong writeErrors = new AtomicLong();
@@ -163,11 +161,9 @@ public final class JsonLinesFlowLog implements AuditSink, AutoCloseable {
             }
             for (Object r : batch) {
                 try (JsonGenerator g = json.createGenerator(buf, JsonEncoding.UTF8)) {
-                    if (r instanceof FlowRecord f) {
-                        write(g, f);
-                    } else {
-                        write(g, (RequestRecord) r);
-                    }
+                    // The same objects the audit log chains: one format for both (FlowRecordJson).
+                    g.writeTree(r instanceof FlowRecord f ? FlowRecordJson.flow(f, clock.instant())
+                            : FlowRecordJson.request((RequestRecord) r));
                 }
                 buf.write('\n');
             }
@@ -180,107 +176,6 @@ public final class JsonLinesFlowLog implements AuditSink, AutoCloseable {
         }
     }
 
-    private void write(JsonGenerator g, FlowRecord r) throws IOException {
-        g.writeStartObject();
-        g.writeStringField(TYPE, TYPE_FLOW);
-        g.writeStringField(TIME, clock.instant().toString());
-        g.writeStringField(FLOW_ID, r.flowId());
-        g.writeStringField(START, r.start().toString());
-        g.writeStringField(SOURCE, hostPort(r.source()));
-        g.writeStringField(ORIGINAL_DESTINATION, hostPort(r.originalDestination()));
-        writeIdentity(g, r.identity());
-        writePeek(g, r.peek());
-        g.writeStringField(VERDICT, r.verdict());
-        g.writeStringField(REASON, r.reason());
-        g.writeStringField(RULE, r.ruleId());
-        g.writeStringField(POLICY_REVISION, r.policyRevision());
-        optional(g, POLICY, r.policyId());
-        g.writeStringField(MODE, r.mode());
-        g.writeBooleanField(WOULD_DENY, r.wouldDeny());
-        g.writeBooleanField(WOULD_LIMIT, r.wouldLimit());
-        g.writeNumberField(BYTES_UP, r.bytesUp());
-        g.writeNumberField(BYTES_DOWN, r.bytesDown());
-        g.writeNumberField(DURATION_MS, r.duration().toNanos() / 1_000L / 1000.0);
-        g.writeStringField(TERMINATION, r.termination().code());
-        optional(g, DETAIL, r.detail());
-        if (r.dialled() != null) {
-            g.writeStringField(DIALLED, hostPort(r.dialled()));
-        }
-        g.writeEndObject();
-    }
-
-    /** One HTTP request decided behind the L7 gate: {@code "type":"request"}, joined to its flow by flow_id. */
-    private void write(JsonGenerator g, RequestRecord r) throws IOException {
-        g.writeStartObject();
-        g.writeStringField(TYPE, TYPE_REQUEST);
-        g.writeStringField(TIME, r.time().toString());
-        g.writeStringField(FLOW_ID, r.flowId());
-        g.writeNumberField(SEQUENCE, r.sequence());
-        writeIdentity(g, r.identity());
-        optional(g, HTTP_METHOD, r.method());
-        optional(g, HTTP_HOST, r.host());
-        optional(g, HTTP_TARGET, r.target());
-        g.writeStringField(VERDICT, r.verdict());
-        g.writeStringField(REASON, r.reason());
-        g.writeStringField(RULE, r.ruleId());
-        g.writeStringField(POLICY_REVISION, r.policyRevision());
-        optional(g, POLICY, r.policyId());
-        g.writeStringField(MODE, r.mode());
-        g.writeBooleanField(WOULD_DENY, r.wouldDeny());
-        g.writeBooleanField(WOULD_LIMIT, r.wouldLimit());
-        if (r.status() != 0) {
-            g.writeNumberField(STATUS, r.status());
-        }
-        optional(g, CODE, r.code());
-        g.writeEndObject();
-    }
-
-    private static void writeIdentity(JsonGenerator g, java.util.Optional<Identity> identity) throws IOException {
-        if (identity.isPresent()) {
-            Identity id = identity.get();
-            g.writeObjectFieldStart(IDENTITY);
-            g.writeStringField(AGENT_ID, id.agentId());
-            optional(g, TEAM_ID, id.teamId());
-            optional(g, PROJECT_ID, id.projectId());
-            optional(g, ENVIRONMENT, id.environment());
-            optional(g, TRUST_TIER, id.trustTier());
-            g.writeStringField(AUTH, id.auth().code());
-            g.writeEndObject();
-        } else {
-            g.writeNullField(IDENTITY);
-        }
-    }
-
-    private static void writePeek(JsonGenerator g, PeekFacts p) throws IOException {
-        g.writeStringField(PEEK, p.kind().code());
-        switch (p.kind()) {
-            case TLS -> {
-                optional(g, SNI, p.name());
-                g.writeArrayFieldStart(ALPN);
-                for (String proto : p.alpn()) {
-                    g.writeString(proto);
-                }
-                g.writeEndArray();
-                g.writeBooleanField(ECH_OFFERED, p.echOffered());
-            }
-            case HTTP -> {
-                optional(g, HTTP_HOST, p.name());
-                optional(g, HTTP_METHOD, p.httpMethod());
-                optional(g, HTTP_TARGET, p.httpTarget());
-            }
-            case OPAQUE, NONE -> { }
-        }
-    }
-
-    private static void optional(JsonGenerator g, String field, String value) throws IOException {
-        if (value != null) {
-            g.writeStringField(field, value);
-        }
-    }
-
-    private static String hostPort(InetSocketAddress a) {
-        return Addresses.hostPort(a);
-    }
 
     /** Stops accepting records, writes everything queued, and closes the file. Blocks up to {@code timeoutMs}. */
     public void close(long timeoutMs) {

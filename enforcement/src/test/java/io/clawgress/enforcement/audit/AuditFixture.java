@@ -214,7 +214,7 @@ final class AuditFixture {
                         if (n > 0) {
                             ch.write(bytes, n, position);
                         }
-                        throw new IOException("No space left on device");
+                        throw failure();
                     }
                     ch.write(bytes, length, position);
                 }
@@ -235,8 +235,16 @@ final class AuditFixture {
         private void refuseIfFailing() throws IOException {
             if (failing) {
                 failedWrites++;
-                throw new IOException("No space left on device");
+                throw failure();
             }
+        }
+
+        /**
+         * What the kernel says: EROFS for every write on a file system remounted read-only (also through a channel
+         * opened before), ENOSPC on a full one.
+         */
+        private IOException failure() {
+            return new IOException(readOnly ? "Read-only file system" : "No space left on device");
         }
 
         @Override

@@ -91,11 +91,7 @@ public final class DecideStage extends ChannelInboundHandlerAdapter {
      * request once a connection is admitted), so asking for one (407) would mislead.
      */
     private void answer(ChannelHandlerContext ctx, Decision decision, Verdict.Deny deny) {
-        DenialResponse response = deny.termination() == Termination.RATE_LIMITED
-                ? DenialResponse.rateLimited(decision.policyId(), deny.ruleId(), deny.reason(),
-                decision.retryAfterSeconds())
-                : DenialResponse.forbidden(deny.termination().code(), decision.policyId(), deny.ruleId(),
-                deny.reason());
+        DenialResponse response = DenialResponse.forDenial(decision, deny, false);
         flow.closeAfterResponse(deny.termination(), "answered " + response.status());
         flow.earlyInput().drainTo(io.netty.util.ReferenceCountUtil::release);
         Channel client = ctx.channel();

@@ -405,14 +405,7 @@ public final class HttpGate {
                 boolean identityWouldHelp = d.termination() != Termination.RATE_LIMITED
                         && (decision.identity().isEmpty()
                         || (proven == null && strongerIdentityAllows(facts, decision.identity().get())));
-                DenialResponse response = d.termination() == Termination.RATE_LIMITED
-                        ? DenialResponse.rateLimited(decision.policyId(), d.ruleId(), d.reason(),
-                        decision.retryAfterSeconds())
-                        : identityWouldHelp
-                        ? DenialResponse.identityRequired("identity_required", decision.policyId(), d.ruleId(),
-                        d.reason())
-                        : DenialResponse.forbidden(d.termination().code(), decision.policyId(), d.ruleId(),
-                        d.reason());
+                DenialResponse response = DenialResponse.forDenial(decision, d, identityWouldHelp);
                 Termination t = identityWouldHelp ? Termination.IDENTITY_INVALID : d.termination();
                 record(head, host, decision, decision.identity(), "deny", d.reason(), d.ruleId(),
                         decision.policyRevision(), response.status(), response.error());

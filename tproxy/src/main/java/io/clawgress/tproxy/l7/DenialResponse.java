@@ -1,5 +1,8 @@
 package io.clawgress.tproxy.l7;
 
+import io.clawgress.api.Decision;
+import io.clawgress.api.Termination;
+import io.clawgress.api.Verdict;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 
@@ -74,6 +77,19 @@ public record DenialResponse(int status, String error, String rule, String polic
         return new DenialResponse(407, error, rule, policy, reason, "the gateway could not establish this agent's "
                 + "identity (" + error + "); send a valid Proxy-Authorization: Bearer token for this agent, or "
                 + "connect with its client certificate", -1);
+    }
+
+    /**
+     * The answer to a policy decision that denied a request: 429 with {@code Retry-After} for a hard-stop rate limit,
+     * 407 when {@code identityRequired} (the agent proved no identity, or too weak a one), else 403 naming the rule.
+     */
+    public static DenialResponse forDenial(Decision decision, Verdict.Deny deny, boolean identityRequired) {
+        if (deny.termination() == Termination.RATE_LIMITED) {
+            return rateLimited(decision.policyId(), deny.ruleId(), deny.reason(), decision.retryAfterSeconds());
+        }
+        return identityRequired
+                ? identityRequired("identity_required", decision.policyId(), deny.ruleId(), deny.reason())
+                : forbidden(deny.termination().code(), decision.policyId(), deny.ruleId(), deny.reason());
     }
 
     /** 502: the upstream answered with bytes the gate cannot relay safely. */
