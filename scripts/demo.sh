@@ -152,7 +152,7 @@ listener: {address: 0.0.0.0, port: 15001, transport: epoll}
 timeouts: {upstream_connect: 2s, idle: 5m}
 peek: {server_first_ports: [7000]}
 dns: {servers: ["198.18.2.53"]}
-flow_log: {path: $WORK/flows.jsonl}
+audit: {dir: $WORK/audit}
 identity: {trust_domain: demo.local}
 intercept: {upstream_ca: $WORK/pki/ca.pem}
 state_dir: $WORK/state
@@ -233,8 +233,12 @@ try "port 80 is no longer allowed" http://198.18.2.2/
 try "port 8080 is now allowed by rule web" http://198.18.2.2:8080/
 
 sleep 1
-bold "flow records ($WORK/flows.jsonl)"
-cat "$WORK/flows.jsonl"
+bold "the audit trail ($WORK/audit: one chained record per connection and per HTTP request)"
+"$CTL" audit query --dir "$WORK/audit" | sed 's/^/    /'
+echo "  one record as written (canonical JSON, chained by prev_hash and hash):"
+"$CTL" audit tail --dir "$WORK/audit" -n 1 --json | sed 's/^/    /'
+echo "  verified offline with the node's audit public key (clawgressctl audit key):"
+"$CTL" audit verify --dir "$WORK/audit" --state-dir "$WORK/state" | sed 's/^/    /'
 bold "what the upstream servers saw"
 grep -h "accepting connection" "$WORK"/upstream-*.log | sed 's/^/    /' || echo "    (no connections)"
 grep -h '"event":"request"' "$WORK/origin-api.log" | sed 's/^/    api.demo: /' || true

@@ -13,10 +13,12 @@ import java.util.Objects;
  *
  * @param source       the file it was read from (for logs and {@code --check-config} output)
  * @param proxy        listener, timeouts and connection limit of the data plane
- * @param flowLog      where flow records are written
+ * @param flowLog      an optional unchained copy of the records (JSON Lines), or {@code null} when the file has no
+ *                     {@code flow_log} section
  * @param policy       where signed policy bundles come from, and the state directory that keeps them
  * @param identity     agent identity inside HTTP and intercepted TLS, and upstream verification when intercepting
- * @param audit        the tamper-evident audit log, or {@code null} when the file has no {@code audit} section
+ * @param audit        the tamper-evident audit log (on by default), or {@code null} when {@code audit.enabled} is
+ *                     false
  * @param sha256       lower-case hex SHA-256 of the exact text that was parsed
  */
 public record ClawgressConfig(Path source, ProxySettings proxy, FlowLogSettings flowLog, PolicySettings policy,
@@ -25,7 +27,6 @@ public record ClawgressConfig(Path source, ProxySettings proxy, FlowLogSettings 
         Objects.requireNonNull(sha256, "sha256");
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(proxy, "proxy");
-        Objects.requireNonNull(flowLog, "flowLog");
         Objects.requireNonNull(policy, "policy");
         Objects.requireNonNull(identity, "identity");
     }

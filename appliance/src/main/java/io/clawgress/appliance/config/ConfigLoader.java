@@ -60,7 +60,7 @@ public final class ConfigLoader {
 
     static final List<String> TOP_KEYS = List.of("listener", "connection_limit", "timeouts", "flow_log",
             "peek", "dns", "state_dir", "policy", "identity", "intercept", "audit");
-    static final List<String> AUDIT_KEYS = List.of("dir", "queue_capacity", "segment_max_bytes", "segment_max_age",
+    static final List<String> AUDIT_KEYS = List.of("enabled", "dir", "queue_capacity", "segment_max_bytes", "segment_max_age",
             "checkpoint_every", "checkpoint_interval", "on_overflow", "retention_max_mib", "retention_max_age");
     static final List<String> IDENTITY_KEYS = List.of("trust_domain", "jwt_header", "jwt_clock_skew");
     static final List<String> INTERCEPT_KEYS = List.of("client_certificates", "upstream_ca",
@@ -360,7 +360,14 @@ public final class ConfigLoader {
         return null;
     }
 
+    /**
+     * The {@code flow_log} section, or {@code null} when absent: the audit log is the record of decisions, the flow
+     * log an optional unchained copy of the same records (for example {@code -}, the journal).
+     */
     private static FlowLogSettings flowLog(YamlNodeReader r, Fields top) {
+        if (top.get("flow_log") == null) {
+            return null;
+        }
         int before = r.errorCount();
         Fields f = top.section("flow_log", FLOW_LOG_KEYS);
         String expected = "an absolute file path, or '-' for standard output";
@@ -394,13 +401,16 @@ public final class ConfigLoader {
         }
     }
 
-    /** The {@code audit} section, or {@code null} when absent (no audit log: the daemon warns). */
+    /**
+     * The {@code audit} section: on by default (an absent section means every default), {@code null} only when it
+     * says {@code enabled: false} (the daemon then warns that no tamper-evident record is kept).
+     */
     private static AuditSettings audit(YamlNodeReader r, Fields top) {
-        if (top.get("audit") == null) {
-            return null;
-        }
         int before = r.errorCount();
         Fields f = top.section("audit", AUDIT_KEYS);
+        if (!f.bool("enabled", true)) {
+            return null;
+        }
         Path dir = absolutePath(r, f, "dir", true, "/var/log/clawgress/audit");
         int queue = f.integer("queue_capacity", 16, 16_777_216, AuditSettings.DEFAULT_QUEUE_CAPACITY);
         int segmentBytes = f.integer("segment_max_bytes", 4096, Integer.MAX_VALUE,

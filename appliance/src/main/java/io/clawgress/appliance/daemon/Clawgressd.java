@@ -18,15 +18,18 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The running daemon: the only place that wires concrete classes together. Start order: flow log (records must
- * have somewhere to go), policy (last-known-good from the store, or deny-all), listener, bundle sources; stop order
- * is the reverse, so every flow's record is written.
+ * The running daemon: the only place that wires concrete classes together. Start order: audit log (records must
+ * have somewhere to go) and the optional flow log, policy (last-known-good from the store, or deny-all), identity,
+ * listener, bundle sources; stop order is the reverse, so every flow's record is written.
  */
 public final class Clawgressd implements AutoCloseable {
 
@@ -52,95 +55,89 @@ public final class Clawgressd implements AutoCloseable {
     }
 
     /**
-     * Starts everything or nothing.
+     * Starts everything or nothing: what started before a failure is closed again, in reverse order.
      *
      * @throws StartException with an operator-readable reason
      */
     public static Clawgressd start(ClawgressConfig config) throws StartException {
         Clock clock = Clock.systemUTC();
-        JsonLinesFlowLog flowLog;
+        Deque<Runnable> undo = new ArrayDeque<>();
         try {
-            flowLog = JsonLinesFlowLog.open(config.flowLog(), clock);
-        } catch (IOException e) {
-            throw new StartException(e.getMessage(), e);
-        }
-        AuditLog audit = null;
-        if (config.audit() == null) {
-            log.warn("no audit section in the config: decisions go to the flow log only, with no tamper-evident"
-                    + " audit log (docs/config.md#audit)");
-        } else {
-            try {
-                audit = AuditLog.open(config.audit(), AuditKey.openOrCreate(config.policy().stateDir()), clock);
-            } catch (IOException | RuntimeException e) {
-                flowLog.close();
-                throw new StartException("audit log " + config.audit().dir() + ": " + e.getMessage(), e);
+            AuditLog audit = null;
+            if (config.audit() == null) {
+                log.warn("audit.enabled is false: decisions are not kept in a tamper-evident audit log{}",
+                        config.flowLog() == null ? ", and no flow_log is configured either: NO RECORD of any decision"
+                                + " is kept" : " (only the flow log " + config.flowLog().path() + ")");
+            } else {
+                try {
+                    audit = AuditLog.open(config.audit(), AuditKey.openOrCreate(config.policy().stateDir()), clock);
+                } catch (IOException | RuntimeException e) {
+                    throw new StartException("audit log " + config.audit().dir() + ": " + e.getMessage(), e);
+                }
+                AuditLog opened = audit;
+                undo.push(() -> opened.close(STOP_GRACE));
             }
-        }
-        AuditLog auditLog = audit;
-        AuditSink sink = audit == null ? flowLog : new TeeSink(List.of(audit, flowLog));
-        PolicyService policy;
-        try {
-            policy = PolicyService.start(config.policy(), clock);
-        } catch (StartException e) {
-            closeAudit(auditLog);
-            flowLog.close();
-            throw e;
-        }
-        IdentityService identity;
-        try {
-            identity = IdentityService.start(config.identity(), config.policy().stateDir(), policy.agentDirectory(),
-                    policy.active(), clock);
-        } catch (StartException e) {
-            policy.close();
-            flowLog.close();
-            throw e;
-        }
-        // One limiter for the daemon's life: buckets outlive snapshots, so a swap that keeps a rule's limit keeps
-        // its state. Idle buckets are swept once a second, off the event loops.
-        RateLimiter limiter = new RateLimiter();
-        ScheduledExecutorService limiterSweep = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "clawgress-rate-limit-sweep");
-            t.setDaemon(true);
-            return t;
-        });
-        limiterSweep.scheduleWithFixedDelay(() -> limiter.sweep(System.nanoTime()), 1, 1, TimeUnit.SECONDS);
-        TransparentProxy proxy;
-        try {
-            proxy = TransparentProxy.start(config.proxy(), new PolicyDecider(policy.snapshots(), policy.agentDirectory(),
-                    limiter, System::nanoTime), sink, identity.gateSettings(), identity.interceptServices(),
-                    auditLog == null ? () -> true : auditLog::accepting);
-        } catch (TransparentProxy.ListenerException e) {
-            limiterSweep.shutdownNow();
-            identity.close();
-            policy.close();
-            closeAudit(auditLog);
-            flowLog.close();
-            throw new StartException(e.getMessage(), e);
-        }
-        try {
+            JsonLinesFlowLog flowLog = null;
+            if (config.flowLog() != null) {
+                try {
+                    flowLog = JsonLinesFlowLog.open(config.flowLog(), clock);
+                } catch (IOException e) {
+                    throw new StartException(e.getMessage(), e);
+                }
+                undo.push(flowLog::close);
+            }
+            List<AuditSink> sinks = new ArrayList<>(2);
+            if (audit != null) {
+                sinks.add(audit);
+            }
+            if (flowLog != null) {
+                sinks.add(flowLog);
+            }
+            AuditSink sink = sinks.size() == 1 ? sinks.get(0) : new TeeSink(sinks);
+            PolicyService policy = PolicyService.start(config.policy(), clock);
+            undo.push(policy::close);
+            IdentityService identity = IdentityService.start(config.identity(), config.policy().stateDir(),
+                    policy.agentDirectory(), policy.active(), clock);
+            undo.push(identity::close);
+            // One limiter for the daemon's life: buckets outlive snapshots, so a swap that keeps a rule's limit keeps
+            // its state. Idle buckets are swept once a second, off the event loops.
+            RateLimiter limiter = new RateLimiter();
+            ScheduledExecutorService limiterSweep = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "clawgress-rate-limit-sweep");
+                t.setDaemon(true);
+                return t;
+            });
+            undo.push(limiterSweep::shutdownNow);
+            limiterSweep.scheduleWithFixedDelay(() -> limiter.sweep(System.nanoTime()), 1, 1, TimeUnit.SECONDS);
+            AuditLog auditLog = audit;
+            TransparentProxy proxy;
+            try {
+                proxy = TransparentProxy.start(config.proxy(), new PolicyDecider(policy.snapshots(),
+                        policy.agentDirectory(), limiter, System::nanoTime), sink, identity.gateSettings(),
+                        identity.interceptServices(), auditLog == null ? () -> true : auditLog::accepting);
+            } catch (TransparentProxy.ListenerException e) {
+                throw new StartException(e.getMessage(), e);
+            }
+            undo.push(() -> proxy.stop(STOP_GRACE));
             policy.startSources(active -> {
                 identity.policyActivated(active);
                 revokeDenied(proxy, active);
             }, agents -> revokeAgents(proxy, agents));
-        } catch (StartException e) {
-            proxy.stop(STOP_GRACE);
-            limiterSweep.shutdownNow();
-            identity.close();
-            policy.close();
-            closeAudit(auditLog);
-            flowLog.close();
-            throw e;
-        }
-        ActivePolicy active = policy.active();
-        log.info("{}: version {}, listening on {} ({}), policy {}, flow log {}", READY_MESSAGE, Version.get(),
-                Addresses.hostPort(config.proxy().listen()), proxy.transport().code(), describe(active),
-                config.flowLog().path());
-        return new Clawgressd(flowLog, auditLog, policy, identity, proxy, limiterSweep);
-    }
-
-    private static void closeAudit(AuditLog audit) {
-        if (audit != null) {
-            audit.close(STOP_GRACE);
+            ActivePolicy active = policy.active();
+            log.info("{}: version {}, listening on {} ({}), policy {}, audit log {}{}", READY_MESSAGE, Version.get(),
+                    Addresses.hostPort(config.proxy().listen()), proxy.transport().code(), describe(active),
+                    audit == null ? "DISABLED" : config.audit().dir(),
+                    flowLog == null ? "" : ", flow log " + config.flowLog().path());
+            undo.clear();
+            return new Clawgressd(flowLog, audit, policy, identity, proxy, limiterSweep);
+        } finally {
+            while (!undo.isEmpty()) {
+                try {
+                    undo.pop().run();
+                } catch (RuntimeException e) {
+                    log.warn("cleaning up after a failed start", e);
+                }
+            }
         }
     }
 
@@ -185,7 +182,7 @@ public final class Clawgressd implements AutoCloseable {
         return proxy;
     }
 
-    /** Stops accepting, ends open flows ({@code shutdown}), writes their records, closes the flow log. */
+    /** Stops accepting, ends open flows ({@code shutdown}), writes their records, seals the audit log. */
     @Override
     public void close() {
         log.info("clawgressd stopping: {} open connection(s)", proxy.openConnections());
@@ -202,12 +199,14 @@ public final class Clawgressd implements AutoCloseable {
             log.info("audit log: {} record(s) written, {} dropped, last seq {}", audit.written(), audit.dropped(),
                     audit.lastSeq());
         }
-        flowLog.close(STOP_GRACE.toMillis());
-        if (flowLog.dropped() > 0) {
-            log.error("flow log dropped {} record(s) (queue full)", flowLog.dropped());
+        if (flowLog != null) {
+            flowLog.close(STOP_GRACE.toMillis());
+            if (flowLog.dropped() > 0) {
+                log.error("flow log dropped {} record(s) (queue full)", flowLog.dropped());
+            }
+            log.info("flow log: {} record(s) written", flowLog.written());
         }
-        log.info("clawgressd stopped: {} flow record(s) written; flows by termination: {}", flowLog.written(),
-                proxy.terminationCounts().summary());
+        log.info("clawgressd stopped; flows by termination: {}", proxy.terminationCounts().summary());
     }
 
     /** The daemon could not start. */

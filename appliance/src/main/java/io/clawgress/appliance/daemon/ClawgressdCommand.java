@@ -20,7 +20,7 @@ import java.util.concurrent.CountDownLatch;
         description = "Clawgress transparent egress gateway daemon.",
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:stopped cleanly, or --check-config found the config valid",
-                "1:could not start (listener, flow log, state_dir or policy store), see the message",
+                "1:could not start (listener, audit log, flow log, state_dir or policy store), see the message",
                 "2:bad command-line arguments",
                 "78:the configuration is invalid (each error names file:line:column, key and expectation)"})
 public final class ClawgressdCommand implements Callable<Integer> {

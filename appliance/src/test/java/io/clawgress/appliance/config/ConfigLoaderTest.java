@@ -1,5 +1,6 @@
 package io.clawgress.appliance.config;
 
+import io.clawgress.enforcement.audit.AuditSettings;
 import io.clawgress.enforcement.flowlog.FlowLogSettings;
 import io.clawgress.enforcement.yaml.YamlError;
 import io.clawgress.tproxy.ProxySettings;
@@ -82,8 +83,9 @@ class ConfigLoaderTest {
                 new InetSocketAddress(InetAddress.getByAddress(new byte[4]), ProxySettings.DEFAULT_PORT),
                 Transport.EPOLL, ProxySettings.DEFAULT_BACKLOG, 0, ProxySettings.DEFAULT_CONNECT_TIMEOUT,
                 ProxySettings.DEFAULT_IDLE_TIMEOUT, ProxySettings.DEFAULT_CONNECTION_LIMIT));
-        assertThat(c.flowLog()).isEqualTo(new FlowLogSettings("/var/log/clawgress/flows.jsonl",
-                FlowLogSettings.DEFAULT_QUEUE_CAPACITY));
+        assertThat(c.flowLog()).as("no flow_log section: no flow log").isNull();
+        assertThat(c.audit()).as("the audit log is on by default")
+                .isEqualTo(AuditSettings.defaults(AuditSettings.DEFAULT_DIR));
         assertThat(c.policy()).isEqualTo(PolicySettings.none(Path.of("/var/lib/clawgress")));
         assertThat(c.policy().trustedKeys()).isNull();
         assertThat(c.policy().unsafeDir()).isEmpty();
@@ -96,6 +98,9 @@ class ConfigLoaderTest {
                 .isEqualTo(Duration.ofSeconds(30));
         assertThat(ConfigLoader.parse("flow_log: {queue_capacity: 16}\n", "c").flowLog())
                 .isEqualTo(new FlowLogSettings("/var/log/clawgress/flows.jsonl", 16));
+        assertThat(ConfigLoader.parse("audit: {enabled: false}\n", "c").audit()).as("explicitly off").isNull();
+        assertThat(ConfigLoader.parse("audit: {enabled: true, dir: /srv/audit}\n", "c").audit())
+                .isEqualTo(AuditSettings.defaults(Path.of("/srv/audit")));
         assertThat(ConfigLoader.parse("state_dir: /srv/clawgress\n", "c").policy())
                 .isEqualTo(PolicySettings.none(Path.of("/srv/clawgress")));
         assertThat(ConfigLoader.parse("policy: {}\n", "c").policy())
@@ -389,7 +394,8 @@ class ConfigLoaderTest {
         ClawgressConfig c = ConfigLoader.load(repoFile("config/clawgress.yaml"));
         assertThat(c.proxy().listen()).isEqualTo(new InetSocketAddress(InetAddress.getByAddress(new byte[4]), 15001));
         assertThat(c.proxy().transport()).isEqualTo(Transport.EPOLL);
-        assertThat(c.flowLog().path()).isEqualTo("/var/log/clawgress/flows.jsonl");
+        assertThat(c.flowLog()).as("the packaged config keeps records in the audit log only").isNull();
+        assertThat(c.audit()).isEqualTo(AuditSettings.defaults(Path.of("/var/log/clawgress/audit")));
         // Signed bundles from the standard places; nothing unsigned, and no URL to a server that is not ours.
         assertThat(c.policy()).isEqualTo(new PolicySettings(Path.of("/var/lib/clawgress"),
                 Path.of("/etc/clawgress/trusted-keys.json"), Path.of("/etc/clawgress/bundle.tar.gz"),

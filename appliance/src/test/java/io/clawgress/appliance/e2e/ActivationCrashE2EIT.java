@@ -43,8 +43,8 @@ class ActivationCrashE2EIT {
             Path state = dir.resolve("state");
             String config = """
                     listener: {address: 0.0.0.0, port: 15001, transport: epoll}
-                    flow_log: {path: %s}
-                    """.formatted(dir.resolve("flows.jsonl")) + signed.configSection(state, null, drop);
+                    audit: {dir: %s}
+                    """.formatted(dir.resolve("audit")) + signed.configSection(state, null, drop);
             Random random = new Random(Long.getLong("clawgress.crashSeed", System.nanoTime()));
 
             // Round 0, not killed: revision 1 becomes last-known-good, and the activation's duration is measured.

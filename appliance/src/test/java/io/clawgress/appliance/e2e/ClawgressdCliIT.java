@@ -55,10 +55,24 @@ class ClawgressdCliIT {
     void aFlowLogThatCannotBeOpenedStopsTheStartWithExit1(@TempDir Path dir) throws Exception {
         Path cfg = dir.resolve("clawgress.yaml");
         Files.writeString(cfg, "listener: {address: 127.0.0.1, port: 15999, transport: nio}\n"
+                + "state_dir: " + dir.resolve("state") + "\n"
+                + "audit: {dir: " + dir.resolve("audit") + "}\n"
                 + "flow_log: {path: " + dir.resolve("missing-dir/flows.jsonl") + "}\n");
         Run r = run("bin/clawgressd", "--config", cfg.toString());
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("clawgressd cannot start").contains("missing-dir").contains("does not exist");
+    }
+
+    @Test
+    void anAuditDirectoryThatCannotBeCreatedStopsTheStartWithExit1(@TempDir Path dir) throws Exception {
+        Path cfg = dir.resolve("clawgress.yaml");
+        Path notADirectory = Files.writeString(dir.resolve("plain-file"), "x");
+        Files.writeString(cfg, "listener: {address: 127.0.0.1, port: 15999, transport: nio}\n"
+                + "state_dir: " + dir.resolve("state") + "\n"
+                + "audit: {dir: " + notADirectory.resolve("audit") + "}\n");
+        Run r = run("bin/clawgressd", "--config", cfg.toString());
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("clawgressd cannot start").contains("audit log " + notADirectory.resolve("audit"));
     }
 
     @Test

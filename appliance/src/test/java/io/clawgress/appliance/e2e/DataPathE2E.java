@@ -68,14 +68,14 @@ abstract class DataPathE2E {
         topology.upstream().execOk(T, "iptables", "-A", "INPUT", "-p", "tcp", "--dport", "9999", "-j", "DROP");
 
         topology.installTproxy(TPROXY_PORT).assertOk("clawgress-tproxy up");
-        Path flows = dir.resolve("flows.jsonl");
-        gateway = topology.startGateway(config(dir, flows), flows);
+        Path records = dir.resolve("audit");
+        gateway = topology.startGateway(config(dir, records), records);
         assertThat(gateway.stderrText()).as("the daemon runs on the transport under test")
                 .contains("clawgressd ready").contains("(" + transport() + ")");
     }
 
     /** The gateway config, enforcing a bundle signed here with a key the gateway trusts. */
-    private String config(Path dir, Path flows) {
+    private String config(Path dir, Path records) {
         SignedPolicy signed = new SignedPolicy(dir.resolve("policy"));
         Path bundle = signed.write("bundle.tar.gz", signed.bundle(1, """
                 apiVersion: clawgress.io/v1
@@ -101,8 +101,8 @@ abstract class DataPathE2E {
                 timeouts: {upstream_connect: 1s, idle: 3s}
                 # The silent and SYN-dropping upstreams are L4 cases: their ports skip the peek like SSH's would.
                 peek: {server_first_ports: [7000, 7001, 9999]}
-                flow_log: {path: %s}
-                """.formatted(TPROXY_PORT, transport(), flows) + signed.configSection(dir.resolve("state"), bundle, null);
+                audit: {dir: %s}
+                """.formatted(TPROXY_PORT, transport(), records) + signed.configSection(dir.resolve("state"), bundle, null);
     }
 
     private ManagedProcess upstreamPeer(String name, String... args) {

@@ -34,7 +34,7 @@ class GatewayLifecycleE2EIT {
             Peer.spawn(topology.upstream(), "silent", dir, "silent-server", "--bind", UPSTREAM, "--port", "7000")
                     .awaitEvent("ready", T);
             topology.installTproxy(15001).assertOk("clawgress-tproxy up");
-            Path flows = dir.resolve("flows.jsonl");
+            Path records = dir.resolve("audit");
             SignedPolicy signed = new SignedPolicy(dir.resolve("policy"));
             Path bundle = signed.write("bundle.tar.gz", signed.bundle(1, SignedPolicy.agentPolicy("""
                       - {id: allow-upstream, action: allow, destinations: [{cidr: %s/32, ports: [7000]}]}
@@ -44,8 +44,8 @@ class GatewayLifecycleE2EIT {
                     connection_limit: 2
                     timeouts: {idle: 5m}
                     peek: {server_first_ports: [7000]}
-                    flow_log: {path: %s}
-                    """.formatted(flows) + signed.configSection(dir.resolve("state"), bundle, null), flows);
+                    audit: {dir: %s}
+                    """.formatted(records) + signed.configSection(dir.resolve("state"), bundle, null), records);
 
             List<ManagedProcess> holders = List.of(hold(topology, dir, "hold-1"), hold(topology, dir, "hold-2"));
             for (ManagedProcess h : holders) {
@@ -72,8 +72,8 @@ class GatewayLifecycleE2EIT {
                 assertThat(h.awaitEvent("done", T).get("ended").asText()).as("the agent is reset, not left hanging")
                         .isEqualTo("reset");
             }
-            assertThat(gateway.stderrText()).contains("clawgressd stopped: 3 flow record(s) written; flows by"
-                    + " termination: connection_limit=1 shutdown=2");
+            assertThat(gateway.stderrText()).containsPattern("audit log: \\d+ record\\(s\\) written, 0 dropped")
+                    .contains("clawgressd stopped; flows by termination: connection_limit=1 shutdown=2");
         }
     }
 

@@ -173,16 +173,16 @@ abstract class InterceptE2E {
         files.put("policies/e2e.yaml", POLICY.getBytes(StandardCharsets.UTF_8));
         files.put("identity/jwt-keys.json", Files.readAllBytes(jwtKeys));
         Path bundle = signed.write("bundle.tar.gz", signed.bundle(1, files));
-        Path flows = dir.resolve("flows.jsonl");
+        Path records = dir.resolve("audit");
         gateway = topology.startGateway("""
                 listener: {port: 15001, transport: %s}
                 timeouts: {upstream_connect: 2s, idle: 30s}
                 dns: {servers: ["%s"], query_timeout: 1s}
-                flow_log: {path: %s}
+                audit: {dir: %s}
                 identity: {trust_domain: %s}
                 intercept: {upstream_ca: %s}
-                """.formatted(transport(), DNS_IP, flows, TRUST_DOMAIN, pki.caCert()) + signed.configSection(stateDir,
-                bundle, null), flows);
+                """.formatted(transport(), DNS_IP, records, TRUST_DOMAIN, pki.caCert()) + signed.configSection(stateDir,
+                bundle, null), records);
         assertThat(gateway.stderrText()).as("the daemon runs on the transport under test")
                 .contains("(" + transport() + ")");
 

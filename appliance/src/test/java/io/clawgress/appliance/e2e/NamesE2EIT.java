@@ -68,7 +68,7 @@ class NamesE2EIT {
         topology.agentUsesNameserver(dnsIp);
 
         topology.installTproxy(15001).assertOk("clawgress-tproxy up");
-        Path flows = dir.resolve("flows.jsonl");
+        Path records = dir.resolve("audit");
         SignedPolicy signed = new SignedPolicy(dir.resolve("policy"));
         Path bundle = signed.write("bundle.tar.gz", signed.bundle(1, SignedPolicy.agentPolicy("""
                   - {id: allowed-name, action: allow, destinations: [{host: allowed.test, ports: [80, 443]}]}
@@ -84,8 +84,8 @@ class NamesE2EIT {
                 timeouts: {upstream_connect: 2s, idle: 30s}
                 peek: {timeout: 1s, server_first_ports: [22]}
                 dns: {servers: ["%s"], query_timeout: 1s}
-                flow_log: {path: %s}
-                """.formatted(DNS_IP, flows) + signed.configSection(dir.resolve("state"), bundle, null), flows);
+                audit: {dir: %s}
+                """.formatted(DNS_IP, records) + signed.configSection(dir.resolve("state"), bundle, null), records);
     }
 
     private ManagedProcess peer(String name, String... args) {

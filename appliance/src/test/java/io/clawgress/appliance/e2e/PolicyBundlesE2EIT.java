@@ -54,7 +54,7 @@ class PolicyBundlesE2EIT {
 
     private Topology topology;
     private Path dir;
-    private Path flows;
+    private Path records;
     private Path dropDir;
     private Path stateDir;
     private SignedPolicy signed;
@@ -86,12 +86,12 @@ class PolicyBundlesE2EIT {
         silent7001 = peer("silent-7001", "silent-server", "--bind", UPSTREAM, "--port", "7001");
         topology.installTproxy(TPROXY_PORT).assertOk("clawgress-tproxy up");
 
-        flows = dir.resolve("flows.jsonl");
+        records = dir.resolve("audit");
         dropDir = Files.createDirectories(dir.resolve("drop"));
         stateDir = dir.resolve("state");
         signed = new SignedPolicy(dir.resolve("policy"));
         Path bundle = signed.write("bundle.tar.gz", signed.bundle(1, SignedPolicy.agentPolicy(REVISION_1_RULES)));
-        gateway = topology.startGateway(baseConfig() + signed.configSection(stateDir, bundle, dropDir), flows);
+        gateway = topology.startGateway(baseConfig() + signed.configSection(stateDir, bundle, dropDir), records);
         assertThat(gateway.stderrText()).contains("policy activated: revision 1 (kid e2e-signer)");
     }
 
@@ -100,8 +100,8 @@ class PolicyBundlesE2EIT {
                 listener: {address: 0.0.0.0, port: %d, transport: epoll}
                 timeouts: {upstream_connect: 2s, idle: 5m}
                 peek: {server_first_ports: [7000, 7001]}
-                flow_log: {path: %s}
-                """.formatted(TPROXY_PORT, flows);
+                audit: {dir: %s}
+                """.formatted(TPROXY_PORT, records);
     }
 
     private ManagedProcess peer(String name, String... args) {
@@ -243,7 +243,7 @@ class PolicyBundlesE2EIT {
         assertThat(gateway.stop()).isZero();
         // Nothing listens on :8443 upstream: every poll fails. No bundle file, no drop directory.
         gateway = topology.startGateway(baseConfig() + signed.configSection(stateDir, null, null)
-                + "  bundle_url: https://" + UPSTREAM + ":8443/bundle.tar.gz\n", flows);
+                + "  bundle_url: https://" + UPSTREAM + ":8443/bundle.tar.gz\n", records);
         assertThat(gateway.stderrText()).contains("policy restored from the store: revision 2 (kid e2e-signer)")
                 .contains("policy revision 2 (kid e2e-signer");
 
@@ -263,7 +263,7 @@ class PolicyBundlesE2EIT {
     void withAnEmptyStateDirectoryAndNoBundleEverythingIsDenied() {
         assertThat(gateway.stop()).isZero();
         gateway = topology.startGateway(baseConfig() + signed.configSection(dir.resolve("empty-state"), null, null),
-                flows);
+                records);
         assertThat(gateway.stderrText()).contains("no policy bundle in the store yet: denying everything");
         for (int port : new int[] {80, 7001}) {
             JsonNode r = curl(42010 + port % 100, port);
@@ -280,7 +280,7 @@ class PolicyBundlesE2EIT {
         Path unsigned = Files.createDirectories(dir.resolve("unsigned/policies"));
         Files.writeString(unsigned.resolve("dev.yaml"), SignedPolicy.agentPolicy(REVISION_1_RULES));
         gateway = topology.startGateway(baseConfig() + "state_dir: " + dir.resolve("unsigned-state") + "\npolicy:\n"
-                + "  unsafe_unsigned_policy_dir: " + unsigned.getParent() + "\n", flows);
+                + "  unsafe_unsigned_policy_dir: " + unsigned.getParent() + "\n", records);
         assertThat(gateway.stderrText()).contains("UNSAFE: enforcing UNSIGNED policies from " + unsigned.getParent())
                 .contains("policy UNSIGNED unsafe_unsigned:");
         JsonNode allowed = curl(42020, 80);

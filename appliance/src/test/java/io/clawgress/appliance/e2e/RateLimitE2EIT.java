@@ -45,7 +45,7 @@ class RateLimitE2EIT {
                     "--port", Integer.toString(port)).awaitEvent("ready", T);
         }
         topology.installTproxy(15001).assertOk("clawgress-tproxy up");
-        Path flows = dir.resolve("flows.jsonl");
+        Path records = dir.resolve("audit");
         SignedPolicy signed = new SignedPolicy(dir.resolve("policy"));
         Path bundle = signed.write("bundle.tar.gz", signed.bundle(1, SignedPolicy.agentPolicy("""
                   - {id: strict, action: allow, destinations: [{cidr: %1$s/32, ports: [80]}],
@@ -56,8 +56,8 @@ class RateLimitE2EIT {
         gateway = topology.startGateway("""
                 listener: {port: 15001, transport: epoll}
                 timeouts: {upstream_connect: 2s, idle: 30s}
-                flow_log: {path: %s}
-                """.formatted(flows) + signed.configSection(dir.resolve("state"), bundle, null), flows);
+                audit: {dir: %s}
+                """.formatted(records) + signed.configSection(dir.resolve("state"), bundle, null), records);
     }
 
     @AfterAll

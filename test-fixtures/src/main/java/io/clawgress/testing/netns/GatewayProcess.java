@@ -4,10 +4,18 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -16,9 +24,11 @@ import java.util.stream.Stream;
  * The real {@code clawgressd} running in the gateway namespace of a {@link Topology}, started by
  * {@link Topology#startGateway(String, Path)} and ready (it printed {@code clawgressd ready}).
  *
- * <p>Flow records are read from the flow log (JSON Lines) the config points at; they are written asynchronously
- * after a flow closes, so use {@link #awaitFlowRecords(int, Duration)} rather than {@link #flowRecords()} right after
- * a client finished.
+ * <p>Decision records are read from the audit directory the config points at ({@code audit.dir}: segments
+ * {@code audit-<seq>.jsonl} in chain order, checkpoint and retention records left out), or from a single JSON Lines
+ * file (a {@code flow_log.path}) when given a path ending in {@code .jsonl}. They are written asynchronously after a
+ * flow closes, so use {@link #awaitFlowRecords(int, Duration)} rather than {@link #flowRecords()} right after a
+ * client finished.
  */
 public final class GatewayProcess {
 
@@ -31,13 +41,17 @@ public final class GatewayProcess {
 
     private final ManagedProcess process;
     private final Path config;
-    private final LogTail flowLog;
+    private static final Pattern SEGMENT = Pattern.compile("audit-\\d{20}\\.jsonl");
+
+    private final Path records;
+    /** One tail per file read so far, in name (= chain) order. */
+    private final Map<Path, LogTail> tails = new TreeMap<>();
     private volatile long daemonPid = -1;
 
-    GatewayProcess(ManagedProcess process, Path config, Path flowLog) {
+    GatewayProcess(ManagedProcess process, Path config, Path records) {
         this.process = process;
         this.config = config;
-        this.flowLog = flowLog == null ? null : new LogTail(flowLog);
+        this.records = records;
     }
 
     /** The underlying process (its logs, {@code waitForLine}, ...). */
@@ -50,9 +64,9 @@ public final class GatewayProcess {
         return config;
     }
 
-    /** The flow log path given at start; empty when none was. */
-    public Optional<Path> flowLogFile() {
-        return Optional.ofNullable(flowLog).map(LogTail::file);
+    /** Where records are read from (the audit directory, or a flow log file), as given at start; empty if none. */
+    public Optional<Path> recordsPath() {
+        return Optional.ofNullable(records);
     }
 
     /**
@@ -114,21 +128,45 @@ public final class GatewayProcess {
     }
 
     private List<JsonNode> logLines() {
-        if (flowLog == null) {
-            throw new IllegalStateException("no flow log path was given to startGateway");
-        }
         List<JsonNode> out = new ArrayList<>();
-        for (String line : flowLog.lines(false)) {
-            if (line.isBlank()) {
-                continue;
-            }
-            try {
-                out.add(JSON.readTree(line));
-            } catch (JsonProcessingException e) {
-                throw new AssertionError("malformed flow record in " + flowLog.file() + ": " + line, e);
+        for (LogTail tail : tails()) {
+            for (String line : tail.lines(false)) {
+                if (line.isBlank()) {
+                    continue;
+                }
+                JsonNode n;
+                try {
+                    n = JSON.readTree(line);
+                } catch (JsonProcessingException e) {
+                    throw new AssertionError("malformed record in " + tail.file() + ": " + line, e);
+                }
+                String type = n.path("type").asText();
+                if (!type.equals("checkpoint") && !type.equals("retention")) {
+                    out.add(n);
+                }
             }
         }
         return out;
+    }
+
+    private synchronized List<LogTail> tails() {
+        if (records == null) {
+            throw new IllegalStateException("no audit directory or flow log was given to startGateway");
+        }
+        if (records.getFileName().toString().endsWith(".jsonl")) {
+            return List.of(tails.computeIfAbsent(records, LogTail::new));
+        }
+        Set<Path> present = new HashSet<>();
+        try (Stream<Path> files = Files.list(records)) {
+            files.filter(f -> SEGMENT.matcher(f.getFileName().toString()).matches()).forEach(present::add);
+        } catch (NoSuchFileException e) {
+            // not created yet
+        } catch (IOException e) {
+            throw new UncheckedIOException("listing " + records, e);
+        }
+        tails.keySet().retainAll(present);
+        present.forEach(f -> tails.computeIfAbsent(f, LogTail::new));
+        return List.copyOf(tails.values());
     }
 
     /**
@@ -138,7 +176,7 @@ public final class GatewayProcess {
      * @throws AssertionError with the records so far and the daemon's stderr on timeout or when the daemon exits
      */
     public List<JsonNode> awaitFlowRecords(int n, Duration timeout) {
-        return Await.until(timeout, n + " flow record(s) in " + flowLogFile().orElse(null), () -> {
+        return Await.until(timeout, n + " flow record(s) in " + records, () -> {
             List<JsonNode> records = flowRecords();
             if (records.size() >= n) {
                 return Optional.of(records);

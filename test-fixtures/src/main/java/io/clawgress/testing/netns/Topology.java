@@ -452,7 +452,7 @@ public final class Topology implements AutoCloseable {
         return gateway.wrap(cmd);
     }
 
-    /** Starts the real daemon without a flow log to read back; see {@link #startGateway(String, Path)}. */
+    /** Starts the real daemon without records to read back; see {@link #startGateway(String, Path)}. */
     public GatewayProcess startGateway(String configYaml) {
         return startGateway(configYaml, null);
     }
@@ -462,21 +462,21 @@ public final class Topology implements AutoCloseable {
      * {@code <repo>/bin/clawgressd --config <that file>} in the gateway namespace and waits up to 30 s for its
      * {@code clawgressd ready} line.
      *
-     * @param flowLog the flow log path the config names (its {@code flow_log.path}), for
-     *                {@link GatewayProcess#flowRecords()}; may be null
+     * @param records the audit directory the config names (its {@code audit.dir}), or a flow log file ending in
+     *                {@code .jsonl} (its {@code flow_log.path}), for {@link GatewayProcess#flowRecords()}; may be null
      * @throws AssertionError with the daemon's stderr when it exits or is not ready in time
      */
-    public GatewayProcess startGateway(String configYaml, Path flowLog) {
+    public GatewayProcess startGateway(String configYaml, Path records) {
         Path daemon = Repo.root().resolve("bin").resolve("clawgressd");
         if (!Files.isExecutable(daemon)) {
             throw new AssertionError(daemon + " is missing or not executable (does the appliance module build"
                     + " it? run ./mvnw -pl appliance -am package first)");
         }
-        return startGateway(List.of(daemon.toString()), configYaml, flowLog);
+        return startGateway(List.of(daemon.toString()), configYaml, records);
     }
 
     /** Starts {@code daemonCommand --config <workDir>/clawgress.yaml}; tests use it with a stand-in daemon. */
-    GatewayProcess startGateway(List<String> daemonCommand, String configYaml, Path flowLog) {
+    GatewayProcess startGateway(List<String> daemonCommand, String configYaml, Path records) {
         Path config = workDir.resolve("clawgress.yaml");
         try {
             Files.writeString(config, configYaml);
@@ -487,7 +487,7 @@ public final class Topology implements AutoCloseable {
         cmd.add("--config");
         cmd.add(config.toString());
         ManagedProcess p = gateway.spawn("clawgressd", cmd, workDir);
-        GatewayProcess g = new GatewayProcess(p, config, flowLog);
+        GatewayProcess g = new GatewayProcess(p, config, records);
         gateways.add(g);
         try {
             p.waitForLine(GatewayProcess.READY, READY_TIMEOUT);

@@ -11,8 +11,8 @@
  *                 "http-server", "--bind", "198.18.2.2", "--port", "80");
  *         http.awaitEvent("ready", Duration.ofSeconds(30));
  *         t.installTproxy(15001);
- *         Path flows = dir.resolve("flows.jsonl");
- *         GatewayProcess gw = t.startGateway(yamlWith(15001, flows), flows);
+ *         Path audit = dir.resolve("audit");
+ *         GatewayProcess gw = t.startGateway(yamlWith(15001, audit), audit);
  *         ExecResult r = t.agent().execOk(Duration.ofSeconds(20), "curl", "-sS", "--max-time", "10",
  *                 "http://198.18.2.2/");
  *         assertThat(r.stdout()).isEqualTo("hello from upstream 198.18.2.2:80\n");
