@@ -26,7 +26,7 @@ final class AuditFormat {
     /** The CSV columns in order (docs/clawgressctl.md); agent_id and auth come from {@code identity}. */
     static final List<String> CSV_COLUMNS = List.of(TIME, TYPE, FLOW_ID, SEQUENCE, AGENT_ID, AUTH, SOURCE,
             ORIGINAL_DESTINATION, SNI, HTTP_HOST, HTTP_METHOD, HTTP_TARGET, VERDICT, RULE, POLICY_REVISION,
-            TERMINATION, BYTES_UP, BYTES_DOWN, DURATION_MS, STATUS, CODE);
+            TERMINATION, BYTES_UP, BYTES_DOWN, DURATION_MS, STATUS, CODE, UPSTREAM_STATUS);
 
     /** RFC 4180 §2: records end with CRLF. */
     static final String CSV_EOL = "\r\n";
@@ -37,7 +37,8 @@ final class AuditFormat {
     /**
      * One line per record, for people:
      * {@code TIME TYPE VERDICT agent=ID dst=ADDR sni=NAME host=NAME METHOD TARGET rule=ID END}, where a flow ends with
-     * its termination and a request with its status and code ({@code forwarded} when it was relayed).
+     * its termination and a request with its status and code ({@code forwarded}, the upstream's status and, when the
+     * connection ended first, its ending, when it was relayed).
      */
     static String line(JsonNode r) {
         StringBuilder b = new StringBuilder();
@@ -96,6 +97,13 @@ final class AuditFormat {
             }
         } else {
             b.append(" forwarded");
+            if (r.hasNonNull(UPSTREAM_STATUS)) {
+                b.append(' ').append(scalar(r.get(UPSTREAM_STATUS)));
+            }
+            String ended = text(r, TERMINATION);
+            if (ended != null && !ended.equals("completed")) {
+                b.append(' ').append(safe(ended));
+            }
         }
         if (r.path(WOULD_DENY).asBoolean(false)) {
             b.append(" would_deny");

@@ -126,7 +126,10 @@ class AuditCommandsTest {
                 agent == null ? Optional.empty()
                         : Optional.of(new Identity(agent, "research", null, "dev", null, AuthMethod.JWT, true)),
                 method, host, target, verdict, verdict.equals("deny") ? "no rule allows it" : "allowed", rule, "1",
-                status, code);
+                status, code).ended(verdict.equals("deny") ? 0 : 200, 57, verdict.equals("deny") ? 431 : 1893,
+                verdict.equals("deny") ? Duration.ZERO : Duration.ofMillis(41),
+                verdict.equals("deny") ? io.clawgress.api.Termination.POLICY_DENIED
+                        : io.clawgress.api.Termination.COMPLETED);
     }
 
     AuditLog open(AuditSettings settings) throws IOException {
@@ -198,7 +201,7 @@ class AuditCommandsTest {
     static final String L3 = "2026-11-21T11:20:00Z flow    intercept agent=agent-a dst=198.18.4.4:443"
             + " sni=api.openai.com rule=llm completed";
     static final String L4 = "2026-11-21T11:30:00Z request relay     agent=agent-a host=api.openai.com POST /v1/chat"
-            + " rule=llm forwarded";
+            + " rule=llm forwarded 200";
     static final String L5 = "2026-11-21T11:40:00Z request deny      agent=- host=api.test GET /search?q=\"a,b\""
             + " rule=default 403 policy_denied";
     static final String L6 = "2026-11-21T11:50:00Z flow    deny      agent=agent-b dst=198.18.5.5:80 host=api.test"
@@ -873,19 +876,19 @@ class AuditCommandsTest {
             assertThat(Files.readString(file)).isEqualTo(""
                     + "time,type,flow_id,sequence,agent_id,auth,source,original_destination,sni,http_host,http_method,"
                     + "http_target,verdict,rule,policy_revision,termination,bytes_up,bytes_down,duration_ms,status,"
-                    + "code\r\n"
+                    + "code,upstream_status\r\n"
                     + "2026-11-21T11:00:00Z,flow,f-1,,agent-a,subnet,198.18.1.2:40000,198.18.2.2:443,api.example.com,"
-                    + ",,,relay,web,static:abc,completed,100,2000,12.345,,\r\n"
+                    + ",,,relay,web,static:abc,completed,100,2000,12.345,,,\r\n"
                     + "2026-11-21T11:10:00Z,flow,f-2,,agent-b,subnet,198.18.1.2:40000,198.18.3.3:443,evil.example,"
-                    + ",,,deny,default,static:abc,policy_denied,100,2000,12.345,,\r\n"
+                    + ",,,deny,default,static:abc,policy_denied,100,2000,12.345,,,\r\n"
                     + "2026-11-21T11:20:00Z,flow,f-3,,agent-a,subnet,198.18.1.2:40000,198.18.4.4:443,api.openai.com,"
-                    + ",,,intercept,llm,static:abc,completed,100,2000,12.345,,\r\n"
+                    + ",,,intercept,llm,static:abc,completed,100,2000,12.345,,,\r\n"
                     + "2026-11-21T11:30:00Z,request,f-3,1,agent-a,jwt,,,,api.openai.com,POST,/v1/chat,relay,llm,1,"
-                    + ",,,,,\r\n"
+                    + "completed,57,1893,41,,,200\r\n"
                     + "2026-11-21T11:40:00Z,request,f-5,1,,,,,,api.test,GET,\"/search?q=\"\"a,b\"\"\",deny,default,1,"
-                    + ",,,,403,policy_denied\r\n"
+                    + "policy_denied,57,431,0,403,policy_denied,\r\n"
                     + "2026-11-21T11:50:00Z,flow,f-6,,agent-b,subnet,198.18.1.2:40000,198.18.5.5:80,,api.test,GET,/x,"
-                    + "deny,default,static:abc,policy_denied,100,2000,12.345,,\r\n");
+                    + "deny,default,static:abc,policy_denied,100,2000,12.345,,,\r\n");
         }
 
         @Test

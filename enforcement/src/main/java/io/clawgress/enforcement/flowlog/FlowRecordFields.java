@@ -43,6 +43,7 @@ public final class FlowRecordFields {
     public static final String WOULD_LIMIT = "would_limit";
     public static final String SEQUENCE = "sequence";
     public static final String STATUS = "status";
+    public static final String UPSTREAM_STATUS = "upstream_status";
     public static final String CODE = "code";
 
     private FlowRecordFields() {

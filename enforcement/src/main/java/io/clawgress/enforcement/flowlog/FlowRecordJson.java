@@ -57,7 +57,7 @@ public final class FlowRecordJson {
         return o;
     }
 
-    /** A request record (its time is when it was decided). */
+    /** A request record (its time is when it was decided; bytes, duration and termination at the exchange's end). */
     public static ObjectNode request(RequestRecord r) {
         ObjectNode o = NODES.objectNode();
         o.put(TYPE, TYPE_REQUEST);
@@ -80,6 +80,13 @@ public final class FlowRecordJson {
             o.put(STATUS, r.status());
         }
         optional(o, CODE, r.code());
+        if (r.upstreamStatus() != 0) {
+            o.put(UPSTREAM_STATUS, r.upstreamStatus());
+        }
+        o.put(BYTES_UP, r.bytesUp());
+        o.put(BYTES_DOWN, r.bytesDown());
+        o.put(DURATION_MS, r.duration().toNanos() / 1_000L / 1000.0);
+        o.put(TERMINATION, r.termination().code());
         return o;
     }
 

@@ -59,7 +59,8 @@ class AuditSchemaTest {
                 Termination.COMPLETED, null, PeekFacts.opaque(), new InetSocketAddress("198.18.2.2", 22)));
         log.request(request("http", 1));
         log.request(new RequestRecord("x", 2, T0, Optional.of(new Identity("a", null, null, null, null,
-                AuthMethod.JWT, true)), "POST", "b.test", "/v1", "relay", "allowed", "api", "7", 0, null));
+                AuthMethod.JWT, true)), "POST", "b.test", "/v1", "relay", "allowed", "api", "7", 0, null)
+                .ended(200, 321, 4567, Duration.ofMillis(12), io.clawgress.api.Termination.COMPLETED));
         assertThat(log.close(Duration.ofSeconds(10))).isTrue();
 
         List<ObjectNode> records = new ArrayList<>();

@@ -328,6 +328,23 @@ public final class Topology implements AutoCloseable {
     }
 
     /**
+     * Adds another address in the agent subnet to the agent namespace, so clients there can bind it and appear to
+     * the gateway as a different agent (a subnet binding of a /32). The gateway reaches it on-link.
+     *
+     * @param address an IPv4 literal in 198.18.1.0/24 other than .0, .1 (the gateway), .2 (the first agent) and .255
+     */
+    public InetAddress addAgentAddress(String address) {
+        InetAddress a = address(address);
+        int last = a.getAddress()[3] & 0xff;
+        if (!address.startsWith("198.18.1.") || last < 3 || last > 254) {
+            throw new IllegalArgumentException("agent address: " + address + " (expected: 198.18.1.3 .. 198.18.1.254)");
+        }
+        agent.execOk(IP_TIMEOUT, "ip", "addr", "add", address + "/24", "dev", agentInterface());
+        addresses.add(a);
+        return a;
+    }
+
+    /**
      * Makes the agent resolve names through {@code server} (e.g. a {@code dns-server} peer on an address added
      * with {@link #addUpstreamAddress(String)}); see {@link #useNameserver(Netns, InetAddress)}.
      */

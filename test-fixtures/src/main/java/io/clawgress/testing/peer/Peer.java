@@ -30,6 +30,9 @@ import java.util.Map;
  * raw-client    --connect ADDR:P [--tls true --sni NAME --cafile CA.pem [--cert CHAIN.pem --key KEY.pem]
  *               [--alpn http/1.1[,...]]] (--send-file FILE | --send-base64 B64) [--half-close true]
  *               [--timeout-seconds T (10)] [--max-bytes N (1M)]   (every byte back; exits 0 once recorded)
+ * load-client   --target ADDR:P [--target ...] --source IP [--source ...] --rate R --connections N
+ *               [--concurrency C (1000)] [--body-bytes MIN-MAX (0-0)] [--path /p (/load)] [--timeout-seconds T (30)]
+ *               (open loop: R new connections/s per source; exits 0 only when all got a status and an EOF)
  * </pre>
  *
  * {@code tls-server} logs {@code accept} before and {@code handshake} (sni, alpn, protocol) after the handshake
@@ -39,6 +42,9 @@ import java.util.Map;
  * {@code origin-server} serves keep-alive HTTP/1.1 (HTTPS with the PEM options) and logs every request it receives
  * ({@code request}: fields, body hash); routes {@code /sse}, {@code /chunked}, {@code /close}, {@code /status/NNN};
  * see {@link OriginServer}.
+ * {@code load-client} opens short {@code POST} connections on a fixed schedule from many sources and logs one
+ * {@code conn} per connection (bytes sent and received, status, how it ended) and a {@code summary}; see
+ * {@link LoadClient}.
  *
  * <p>Byte counts take k/M/G suffixes (binary). Servers stop by themselves after {@code --lifetime-seconds}
  * (default 600); clients after their timeout (default 60 s) and exit 0 only when the connection ended with a clean
@@ -77,6 +83,7 @@ public final class Peer {
                 case "hold-client" -> HoldClient.run(a, events);
                 case "abort-client" -> AbortClient.run(a, events);
                 case "raw-client" -> RawClient.run(a, events);
+                case "load-client" -> LoadClient.run(a, events);
                 default -> throw new Args.UsageException("unknown subcommand: " + command);
             };
         } catch (Args.UsageException e) {
@@ -94,7 +101,7 @@ public final class Peer {
 
     private static String usage() {
         return "usage: Peer http-server|bulk-server|silent-server|tls-server|origin-server|dns-server|bulk-client"
-                + "|hold-client|abort-client|raw-client --option value ...";
+                + "|hold-client|abort-client|raw-client|load-client --option value ...";
     }
 
     /** Starts a peer inside {@code ns} (see the class comment for {@code args}); stopped when the namespace closes. */

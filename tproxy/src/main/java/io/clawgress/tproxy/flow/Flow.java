@@ -60,6 +60,13 @@ public final class Flow {
     private boolean graceful;
     private int requestsAllowed;
     private int requestsDenied;
+    private OpenRequest openRequest;
+
+    /** A forwarded request whose exchange is not over: completed by whoever ends it, the gate or the flow's end. */
+    public interface OpenRequest {
+        /** The request's record, completed with what was exchanged so far and {@code t} as its ending. */
+        RequestRecord endedBy(Termination t);
+    }
 
     /**
      * @param onRecorded runs once after the record is emitted (releases the connection slot)
@@ -170,9 +177,26 @@ public final class Flow {
         policyRevision = decision.policyRevision();
     }
 
-    /** Hands the record of one decided request to the audit sink (which never blocks). */
+    /** Hands the record of one finished request exchange to the audit sink (which never blocks). */
     public void recordRequest(RequestRecord record) {
         sink.request(record);
+    }
+
+    /**
+     * A request was forwarded: its record is written when {@link #requestEnded} is called, or, if the connection ends
+     * first, just before the flow's own record with the flow's ending. Never two at once (one request at a time).
+     */
+    public void requestOpened(OpenRequest request) {
+        openRequest = request;
+    }
+
+    /** The open request's exchange is over: writes its record, completed with {@code t}. */
+    public void requestEnded(Termination t) {
+        OpenRequest r = openRequest;
+        openRequest = null;
+        if (r != null) {
+            sink.request(r.endedBy(t));
+        }
     }
 
     /** The gate refused a request before any policy decision (identity, Host): the record counts it. */
@@ -346,6 +370,7 @@ public final class Flow {
         recorded = true;
         earlyInput.release();
         try {
+            requestEnded(termination == null ? Termination.INTERNAL_ERROR : termination);
             FlowRecord record = toRecord();
             if (counts != null) {
                 counts.add(record.termination());

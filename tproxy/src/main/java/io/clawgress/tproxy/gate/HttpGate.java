@@ -102,6 +102,7 @@ public final class HttpGate {
     private boolean feeding;            // inside requests.feed: the framer must not be fed re-entrantly
     private boolean feedAgain;          // a listener resumed the framer while it was being fed
     private boolean resumeRequests;     // a response ended: read the next request once the response feed returns
+    private Exchange exchange;          // the forwarded request whose exchange is not over, or null
 
     /**
      * @param expectedHost the name the connection was opened for (the SNI when intercepting, the allowed name of a
@@ -299,6 +300,9 @@ public final class HttpGate {
                 content.release();
                 return;
             }
+            if (exchange != null) {
+                exchange.up += content.readableBytes();
+            }
             if (requestChunked) {
                 ByteBuf size = upstream.alloc().buffer(20);
                 ChunkedWriter.writeChunkHeader(content.readableBytes(), size);
@@ -338,10 +342,10 @@ public final class HttpGate {
                 return;
             }
             sequence++;
-            record(null, expectedHost, null, Optional.empty(), "deny", refusal.message(), refusal.code(),
-                    flow.policyRevisionSoFar(), refusal.status(), refusal.code());
+            RequestRecord decided = decided(null, expectedHost, null, Optional.empty(), "deny", refusal.message(),
+                    refusal.code(), flow.policyRevisionSoFar(), refusal.status(), refusal.code());
             flow.requestDenied(Optional.empty());
-            answer(DenialResponse.refused(refusal), Termination.HTTP_MALFORMED,
+            answer(decided, 0, DenialResponse.refused(refusal), Termination.HTTP_MALFORMED,
                     refusal.code() + ": " + refusal.message());
         }
     }
@@ -407,10 +411,10 @@ public final class HttpGate {
                         || (proven == null && strongerIdentityAllows(facts, decision.identity().get())));
                 DenialResponse response = DenialResponse.forDenial(decision, d, identityWouldHelp);
                 Termination t = identityWouldHelp ? Termination.IDENTITY_INVALID : d.termination();
-                record(head, host, decision, decision.identity(), "deny", d.reason(), d.ruleId(),
-                        decision.policyRevision(), response.status(), response.error());
-                answer(response, t, "request " + sequence + " " + head.method() + " " + head.target() + ": "
-                        + d.reason());
+                RequestRecord decided = decided(head, host, decision, decision.identity(), "deny", d.reason(),
+                        d.ruleId(), decision.policyRevision(), response.status(), response.error());
+                answer(decided, head.headLength(), response, t, "request " + sequence + " " + head.method() + " "
+                        + head.target() + ": " + d.reason());
             }
             case Verdict.Relay r -> forward(head, decision, r.ruleId(), r.reason());
             case Verdict.Intercept i -> forward(head, decision, i.ruleId(), i.reason());
@@ -437,8 +441,9 @@ public final class HttpGate {
     }
 
     private void forward(RequestHead head, Decision decision, String rule, String reason) {
-        record(head, head.host() != null ? head.host() : expectedHost, decision, decision.identity(), "relay",
-                reason, rule, decision.policyRevision(), 0, null);
+        exchange = new Exchange(decided(head, head.host() != null ? head.host() : expectedHost, decision,
+                decision.identity(), "relay", reason, rule, decision.policyRevision(), 0, null), head.headLength());
+        flow.requestOpened(exchange);
         upstream.write(writer.write(head, upstream.alloc()), upstream.voidPromise());
         upstream.flush(); // at once: an agent sending Expect: 100-continue waits for the interim answer
         responses.expectResponse(head.method());
@@ -465,19 +470,41 @@ public final class HttpGate {
     private void deny(RequestHead head, Identity proven, Denial denial) {
         String host = head.host() != null ? head.host() : expectedHost;
         Optional<Identity> who = Optional.ofNullable(proven);
-        record(head, host, null, who, "deny", denial.why(), denial.rule(), flow.policyRevisionSoFar(),
-                denial.response().status(), denial.response().error());
+        RequestRecord decided = decided(head, host, null, who, "deny", denial.why(), denial.rule(),
+                flow.policyRevisionSoFar(), denial.response().status(), denial.response().error());
         flow.requestDenied(who);
-        answer(denial.response(), denial.termination(), "request " + sequence + ": " + denial.why());
+        answer(decided, head.headLength(), denial.response(), denial.termination(),
+                "request " + sequence + ": " + denial.why());
     }
 
-    private void record(RequestHead head, String host, Decision decision, Optional<Identity> who, String verdict,
-                        String reason, String rule, String revision, int status, String code) {
-        flow.recordRequest(new RequestRecord(flow.id(), Math.max(1, sequence), Instant.now(), who,
+    /** The record of a request as decided; completed with its exchange by {@link #answer} or {@link Exchange}. */
+    private RequestRecord decided(RequestHead head, String host, Decision decision, Optional<Identity> who,
+                                  String verdict, String reason, String rule, String revision, int status,
+                                  String code) {
+        return new RequestRecord(flow.id(), Math.max(1, sequence), Instant.now(), who,
                 head == null ? null : head.method(), host, head == null ? null : head.target(), verdict, reason,
                 rule, revision, status, code, decision == null ? null : decision.policyId(),
                 decision == null ? Decision.ENFORCE : decision.mode(), decision != null && decision.wouldDeny(),
-                decision != null && decision.wouldLimit()));
+                decision != null && decision.wouldLimit());
+    }
+
+    /** A forwarded request until its response ends: what went each way, for its record. Event loop only. */
+    private static final class Exchange implements Flow.OpenRequest {
+        private final RequestRecord decided;
+        private final long startNanos = System.nanoTime();
+        private long up;
+        private long down;
+        private int upstreamStatus;
+
+        Exchange(RequestRecord decided, int headBytes) {
+            this.decided = decided;
+            this.up = headBytes;
+        }
+
+        @Override
+        public RequestRecord endedBy(Termination t) {
+            return decided.ended(upstreamStatus, up, down, Duration.ofNanos(System.nanoTime() - startNanos), t);
+        }
     }
 
     // ---- responses ----
@@ -490,6 +517,12 @@ public final class HttpGate {
             }
             ByteBuf out = client.alloc().buffer(head.headLength());
             head.writeTo(out);
+            if (exchange != null) {
+                exchange.down += head.headLength();
+                if (!head.interim()) {
+                    exchange.upstreamStatus = head.status();
+                }
+            }
             client.write(out, client.voidPromise());
             if (head.interim()) {
                 client.flush(); // 100 Continue: the agent waits for it before sending the body
@@ -508,6 +541,9 @@ public final class HttpGate {
             if (finished) {
                 content.release();
                 return;
+            }
+            if (exchange != null) {
+                exchange.down += content.readableBytes();
             }
             if (responseChunked) {
                 ByteBuf size = client.alloc().buffer(20);
@@ -532,6 +568,8 @@ public final class HttpGate {
             }
             client.flush();
             awaitingResponse = false;
+            exchange = null;
+            flow.requestEnded(Termination.COMPLETED);
             if (!requestKeepAlive || !responseKeepAlive || (clientInputDone && clientPending == null && !inRequest)) {
                 complete("the exchange ended the connection");
                 return;
@@ -542,7 +580,7 @@ public final class HttpGate {
         @Override
         public void onRefusal(Refusal refusal) {
             if (awaitingResponse && !responseStarted) {
-                answer(DenialResponse.badGateway(refusal.code(), refusal.message()),
+                answer(null, 0, DenialResponse.badGateway(refusal.code(), refusal.message()),
                         Termination.UPSTREAM_HTTP_MALFORMED, refusal.code() + ": " + refusal.message());
                 return;
             }
@@ -565,12 +603,22 @@ public final class HttpGate {
      * lingering read (RFC 9112 §9.6: a server that closes while the client still sends may cause a reset that
      * destroys the response it has not read yet).
      */
-    private void answer(DenialResponse response, Termination t, String why) {
+    private void answer(RequestRecord decided, int headBytes, DenialResponse response, Termination t, String why) {
         boolean inputDone = clientInputDone;
         finished = true;
         releasePending();
+        ByteBuf out = response.encode(client.alloc());
+        if (decided != null) {
+            // A refused request: the gateway's answer is its whole exchange.
+            flow.recordRequest(decided.ended(0, headBytes, out.readableBytes(), Duration.ZERO, t));
+        } else if (exchange != null) {
+            // The forwarded request's response was refused (502): the answer ends its exchange.
+            exchange.down += out.readableBytes();
+            exchange = null;
+            flow.requestEnded(t);
+        }
         flow.closeAfterResponse(t, why);
-        client.writeAndFlush(response.encode(client.alloc())).addListener((ChannelFuture f) -> {
+        client.writeAndFlush(out).addListener((ChannelFuture f) -> {
             if (!f.isSuccess() || inputDone) {
                 client.close(); // nothing more can come from the agent: no need to linger
                 return;

@@ -63,11 +63,18 @@ class HttpGateTest {
 
         assertThat(rig.upstreamGot()).as("only the first: the second waits for the first response")
                 .isEqualTo(GET_ONE);
-        assertThat(rig.requests).hasSize(1);
+        assertThat(rig.requests).as("a forwarded request is recorded once its exchange is over").isEmpty();
 
         rig.upstreamSends(OK_ONE);
 
         assertThat(rig.agentGot()).isEqualTo(OK_ONE);
+        assertThat(rig.requests).singleElement().satisfies(r -> {
+            assertThat(r.upstreamStatus()).isEqualTo(200);
+            assertThat(r.bytesUp()).isEqualTo(GET_ONE.length());
+            assertThat(r.bytesDown()).isEqualTo(OK_ONE.length());
+            assertThat(r.termination()).isEqualTo(Termination.COMPLETED);
+            assertThat(r.status()).as("the gateway answered nothing itself").isZero();
+        });
         assertThat(rig.upstreamGot()).as("the second, once the first response ended").isEqualTo(GET_TWO);
 
         rig.upstreamSends(OK_TWO);
@@ -246,8 +253,13 @@ class HttpGateTest {
                 + "Content-Length: 2\r\n\r\nhi");
         assertThat(rig.asked).singleElement().satisfies(f ->
                 assertThat(f.presented()).as("a token nobody verified proves nothing").isEmpty());
-        assertThat(rig.requests).singleElement().satisfies(r -> assertRelayed(r, 1, "POST", "/v1/chat",
-                SUBNET_AGENT));
+        rig.upstreamSends(OK_ONE);
+        assertThat(rig.requests).singleElement().satisfies(r -> {
+            assertRelayed(r, 1, "POST", "/v1/chat", SUBNET_AGENT);
+            assertThat(r.bytesUp()).as("the head as received, identity field included, and the body")
+                    .isEqualTo(("POST /v1/chat HTTP/1.1\r\nHost: api.example.com\r\n" + name
+                            + ": Bearer abc.def.ghi\r\nContent-Length: 2\r\n\r\nhi").length());
+        });
     }
 
     @Test
@@ -266,10 +278,10 @@ class HttpGateTest {
             assertThat(f.peek()).isEqualTo(PeekFacts.http(HOST, "GET", "/one"));
         });
         assertThat(rig.flow.facts().presented()).as("later decisions of the flow use it").contains(AGENT_7);
-        assertThat(rig.requests).singleElement().satisfies(r -> assertRelayed(r, 1, "GET", "/one", AGENT_7));
 
         rig.upstreamSends(OK_ONE);
         assertThat(rig.agentGot()).isEqualTo(OK_ONE);
+        assertThat(rig.requests).singleElement().satisfies(r -> assertRelayed(r, 1, "GET", "/one", AGENT_7));
         rig.client.receiveFin();
         assertThat(rig.flows).singleElement().satisfies(f -> {
             assertThat(f.termination()).isEqualTo(Termination.COMPLETED);
@@ -374,6 +386,7 @@ class HttpGateTest {
         assertThat(rig.upstreamGot()).as("the same token again: a cache hit, decided at once").isEqualTo(GET_TWO);
         assertThat(workers.tasks).isEmpty();
         assertThat(tokens.verified).hasSize(1);
+        rig.upstreamSends(OK_TWO);
         assertThat(rig.requests).satisfiesExactly(
                 r -> assertRelayed(r, 1, "GET", "/one", AGENT_7),
                 r -> assertRelayed(r, 2, "GET", "/two", AGENT_7));
@@ -659,7 +672,13 @@ class HttpGateTest {
                 + "upstream server sent a response the gateway could not relay safely (invalid_status_line); "
                 + "retrying may not help\"}"));
         assertThat(rig.upstream.isOpen()).isFalse();
-        assertThat(rig.requests).as("the request was relayed; the 502 is the flow's ending").hasSize(1);
+        assertThat(rig.requests).as("the request was relayed; the 502 is the flow's ending").singleElement()
+                .satisfies(r -> {
+                    assertThat(r.verdict()).isEqualTo("relay");
+                    assertThat(r.termination()).isEqualTo(Termination.UPSTREAM_HTTP_MALFORMED);
+                    assertThat(r.upstreamStatus()).isZero();
+                    assertThat(r.bytesDown()).as("the gateway's 502").isPositive();
+                });
         rig.client.receiveFin();
         assertThat(rig.client.linger()).isNull();
         assertThat(rig.flows).singleElement().satisfies(f -> {
@@ -881,6 +900,45 @@ class HttpGateTest {
         assertThat(rig.flows).singleElement().satisfies(f ->
                 assertThat(f.termination()).as("a gateway bug, not the agent's doing")
                         .isEqualTo(Termination.INTERNAL_ERROR));
+    }
+
+    @Test
+    void aRequestWhoseConnectionEndsMidResponseIsRecordedWithTheConnectionsEndingAndTheBytesSoFar() {
+        rig.start(relayingAsPresented(), sync());
+        rig.agentSends("POST /up HTTP/1.1\r\nHost: api.example.com\r\nContent-Length: 10\r\n\r\n01234");
+        String head = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n";
+        rig.upstreamSends(head + "abc");
+        assertThat(rig.requests).as("the response has not ended").isEmpty();
+
+        rig.flow.abort(Termination.UPSTREAM_RESET, "upstream connection reset");
+
+        assertThat(rig.requests).singleElement().satisfies(r -> {
+            assertThat(r.termination()).isEqualTo(Termination.UPSTREAM_RESET);
+            assertThat(r.upstreamStatus()).isEqualTo(200);
+            assertThat(r.bytesUp()).isEqualTo(("POST /up HTTP/1.1\r\nHost: api.example.com\r\nContent-Length: 10"
+                    + "\r\n\r\n01234").length());
+            assertThat(r.bytesDown()).isEqualTo(head.length() + 3);
+        });
+        assertThat(rig.flows).as("written after its request").singleElement()
+                .satisfies(f -> assertThat(f.termination()).isEqualTo(Termination.UPSTREAM_RESET));
+    }
+
+    @Test
+    void aRefusedRequestIsRecordedAtOnceWithTheGatewaysAnswerAsItsBytesDown() {
+        rig.start(GateRig.always(new Decision(Optional.of(AGENT_7), new Verdict.Deny(Termination.POLICY_DENIED,
+                "no-admin", "path /admin is not allowed"), "rev-3", "research-llm")), sync());
+        String get = "GET /admin HTTP/1.1\r\nHost: api.example.com\r\n\r\n";
+        rig.agentSends(get);
+
+        String answer = rig.agentGot();
+        assertThat(rig.requests).singleElement().satisfies(r -> {
+            assertThat(r.verdict()).isEqualTo("deny");
+            assertThat(r.status()).isEqualTo(403);
+            assertThat(r.termination()).isEqualTo(Termination.POLICY_DENIED);
+            assertThat(r.bytesUp()).isEqualTo(get.length());
+            assertThat(r.bytesDown()).isEqualTo(answer.getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+            assertThat(r.duration()).isZero();
+        });
     }
 
     private static void assertRelayed(RequestRecord r, int sequence, String method, String target, Identity who) {
