@@ -93,9 +93,14 @@ public final class DecideStage extends ChannelInboundHandlerAdapter {
     private void answer(ChannelHandlerContext ctx, Decision decision, Verdict.Deny deny) {
         DenialResponse response = DenialResponse.forDenial(decision, deny, false);
         flow.closeAfterResponse(deny.termination(), "answered " + response.status());
-        flow.earlyInput().drainTo(io.netty.util.ReferenceCountUtil::release);
+        flow.earlyInput().drainTo(buf -> {
+            flow.countRead(Flow.Side.CLIENT, buf.readableBytes());
+            buf.release();
+        });
         Channel client = ctx.channel();
-        client.writeAndFlush(response.encode(client.alloc())).addListener(f -> HttpGate.lingerAndClose(client,
-                linger));
+        io.netty.buffer.ByteBuf out = response.encode(client.alloc());
+        flow.countAnswer(out.readableBytes());
+        client.writeAndFlush(out).addListener(f -> HttpGate.lingerAndClose(client, linger,
+                n -> flow.countRead(Flow.Side.CLIENT, n)));
     }
 }

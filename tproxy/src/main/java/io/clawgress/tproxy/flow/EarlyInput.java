@@ -54,11 +54,13 @@ public final class EarlyInput {
         }
     }
 
-    /** Releases whatever is still held (the flow ended before the relay). */
-    void release() {
+    /** Releases whatever is still held (the flow ended before the relay); returns how many bytes that was. */
+    int release() {
+        int released = bytes;
         for (ByteBuf b; (b = bufs.poll()) != null; ) {
             ReferenceCountUtil.release(b);
         }
         bytes = 0;
+        return released;
     }
 }

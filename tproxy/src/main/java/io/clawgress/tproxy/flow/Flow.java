@@ -257,13 +257,22 @@ public final class Flow {
         upstreamConnected = true;
     }
 
-    /** Bytes read from {@code side}, on their way to the other side. */
+    /**
+     * Bytes read from {@code side}: on their way to the other side, or read and dropped (a denied connection's peeked
+     * bytes, what an agent still sends while the gateway's own answer lingers). {@code bytes_up} is everything the
+     * agent sent that the gateway read.
+     */
     public void countRead(Side side, int bytes) {
         if (side == Side.CLIENT) {
             bytesUp += bytes;
         } else {
             bytesDown += bytes;
         }
+    }
+
+    /** Bytes of an answer the gateway wrote to the agent itself (403, 407, 400, ...): part of {@code bytes_down}. */
+    public void countAnswer(int bytes) {
+        bytesDown += bytes;
     }
 
     public long bytesUp() {
@@ -368,7 +377,7 @@ public final class Flow {
             return;
         }
         recorded = true;
-        earlyInput.release();
+        bytesUp += earlyInput.release(); // peeked, never relayed: still read from the agent
         try {
             requestEnded(termination == null ? Termination.INTERNAL_ERROR : termination);
             FlowRecord record = toRecord();

@@ -33,7 +33,9 @@ public final class FlowTailHandler extends ChannelInboundHandlerAdapter {
             flow.abort(Termination.INTERNAL_ERROR, "unexpected " + msg.getClass().getName() + " on the agent channel");
             return;
         }
+        int n = buf.readableBytes();
         if (!flow.earlyInput().add(buf)) { // takes ownership of buf either way
+            flow.countRead(Flow.Side.CLIENT, n); // read and dropped: still sent by the agent
             flow.abort(Termination.INTERNAL_ERROR, "more than " + EarlyInput.LIMIT_BYTES
                     + " bytes arrived before the relay was in place");
         }

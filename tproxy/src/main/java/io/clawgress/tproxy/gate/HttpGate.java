@@ -45,6 +45,7 @@ import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
 
 /**
  * The L7 gate (DESIGN.md §3 step 6b): sits between an agent and its upstream on a plaintext HTTP/1.1 flow or an
@@ -618,17 +619,21 @@ public final class HttpGate {
             flow.requestEnded(t);
         }
         flow.closeAfterResponse(t, why);
+        flow.countAnswer(out.readableBytes());
         client.writeAndFlush(out).addListener((ChannelFuture f) -> {
             if (!f.isSuccess() || inputDone) {
                 client.close(); // nothing more can come from the agent: no need to linger
                 return;
             }
-            lingerAndClose(client, settings.linger());
+            lingerAndClose(client, settings.linger(), n -> flow.countRead(Flow.Side.CLIENT, n));
         });
     }
 
-    /** Shuts our side of {@code ch} (close_notify, then FIN), discards what still comes, closes at EOF or timeout. */
-    public static void lingerAndClose(Channel ch, Duration linger) {
+    /**
+     * Shuts our side of {@code ch} (close_notify, then FIN), discards what still comes (telling {@code discarded} how
+     * many bytes), closes at EOF or timeout.
+     */
+    public static void lingerAndClose(Channel ch, Duration linger, IntConsumer discarded) {
         if (!ch.isActive()) {
             ch.close();
             return;
@@ -639,9 +644,9 @@ public final class HttpGate {
         SslHandler tls = ch.pipeline().get(SslHandler.class);
         // First after TLS (if any), so it sees every byte and the end of stream before any stage does.
         if (tls != null) {
-            ch.pipeline().addAfter(ch.pipeline().context(tls).name(), "discard", new Discard());
+            ch.pipeline().addAfter(ch.pipeline().context(tls).name(), "discard", new Discard(discarded));
         } else {
-            ch.pipeline().addFirst("discard", new Discard());
+            ch.pipeline().addFirst("discard", new Discard(discarded));
         }
         if (tls != null) {
             tls.closeOutbound().addListener(f -> shutdownOutput(ch));
@@ -659,8 +664,17 @@ public final class HttpGate {
 
     /** After the answer: drops the agent's input; its end of stream (or an error) closes the channel. */
     private static final class Discard extends ChannelInboundHandlerAdapter {
+        private final IntConsumer discarded;
+
+        Discard(IntConsumer discarded) {
+            this.discarded = discarded;
+        }
+
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof ByteBuf b) {
+                discarded.accept(b.readableBytes());
+            }
             ReferenceCountUtil.release(msg);
         }
 

@@ -213,8 +213,9 @@ public final class InterceptStage extends ChannelInboundHandlerAdapter {
             client.close();
             return;
         }
+        flow.countAnswer(HANDSHAKE_FAILURE_ALERT.length);
         client.writeAndFlush(Unpooled.wrappedBuffer(HANDSHAKE_FAILURE_ALERT)).addListener(w ->
-                HttpGate.lingerAndClose(client, gate.linger()));
+                HttpGate.lingerAndClose(client, gate.linger(), n -> flow.countRead(Flow.Side.CLIENT, n)));
     }
 
     /** Until the gate takes over: a failed upstream handshake is handled by its future, not as a stray error. */
