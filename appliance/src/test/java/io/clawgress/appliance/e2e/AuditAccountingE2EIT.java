@@ -1,7 +1,6 @@
 package io.clawgress.appliance.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.clawgress.enforcement.audit.AuditKey;
 import io.clawgress.enforcement.audit.AuditVerifier;
 import io.clawgress.testing.netns.GatewayProcess;
 import io.clawgress.testing.netns.Privileges;
@@ -133,8 +132,7 @@ class AuditAccountingE2EIT {
         }
 
         assertThat(gateway.stop()).as("SIGTERM: exit 0").isZero();
-        AuditVerifier.Result verified = new AuditVerifier(List.of(AuditKey.readPublicKeyPem(Files.readString(
-                stateDir.resolve(AuditKey.DIRECTORY).resolve(AuditKey.PUBLIC_FILE))))).verify(auditDir);
+        AuditVerifier.Result verified = LoadRun.verifyAudit(stateDir, auditDir);
         System.out.printf("[e2e accounting] %s%n", verified);
         assertThat(verified.ok()).as(verified.toString()).isTrue();
     }

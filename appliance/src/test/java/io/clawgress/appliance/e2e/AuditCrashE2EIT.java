@@ -1,7 +1,6 @@
 package io.clawgress.appliance.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.clawgress.enforcement.audit.AuditKey;
 import io.clawgress.enforcement.audit.AuditVerifier;
 import io.clawgress.testing.netns.Await;
 import io.clawgress.testing.netns.GatewayProcess;
@@ -19,7 +18,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.PublicKey;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -90,9 +88,7 @@ class AuditCrashE2EIT {
     }
 
     private AuditVerifier.Result verify() throws Exception {
-        PublicKey key = AuditKey.readPublicKeyPem(Files.readString(stateDir.resolve(AuditKey.DIRECTORY)
-                .resolve(AuditKey.PUBLIC_FILE)));
-        return new AuditVerifier(List.of(key)).verify(auditDir);
+        return LoadRun.verifyAudit(stateDir, auditDir);
     }
 
     private List<JsonNode> phase(List<JsonNode> records, String path) {

@@ -1,7 +1,6 @@
 package io.clawgress.appliance.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.clawgress.enforcement.audit.AuditKey;
 import io.clawgress.enforcement.audit.AuditVerifier;
 import io.clawgress.testing.netns.Await;
 import io.clawgress.testing.netns.GatewayProcess;
@@ -19,7 +18,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.PublicKey;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -99,10 +97,23 @@ class AuditDiskFullE2EIT {
                 """.formatted(auditDir, overflow) + signed.configSection(stateDir, bundle, null), auditDir);
     }
 
-    private LoadRun load(String name, String path) {
-        return LoadRun.start(topology, name, "--target", UPSTREAM + ":80", "--target", UPSTREAM + ":8080",
-                "--source", "198.18.1.2", "--rate", "200", "--connections", Integer.toString(CONNECTIONS),
-                "--concurrency", "2000", "--body-bytes", "0-500", "--path", path, "--timeout-seconds", "10");
+    /**
+     * {@link #CONNECTIONS} connections at 200/s (path {@code /<name>}); 3 s in, the tmpfs is filled until the writer
+     * reports the failure, 3 s later freed again. Returns the connections once the load ended.
+     */
+    private List<LoadRun.Conn> loadThroughAFullDisk(GatewayProcess gateway, String name) throws Exception {
+        LoadRun run = LoadRun.start(topology, "load-" + name, "--target", UPSTREAM + ":80", "--target",
+                UPSTREAM + ":8080", "--source", "198.18.1.2", "--rate", "200", "--connections",
+                Integer.toString(CONNECTIONS), "--concurrency", "2000", "--body-bytes", "0-500", "--path", "/" + name,
+                "--timeout-seconds", "10");
+        run.process.awaitEvent("conn", T);
+        Thread.sleep(3000);
+        Path filler = fill();
+        Await.until(T, "the writer noticing the full disk", () -> gateway.stderrText().contains("No space left"),
+                gateway::describe);
+        Thread.sleep(3000);
+        Files.delete(filler);
+        return run.await(Duration.ofMinutes(2));
     }
 
     /** Takes every free byte of the tmpfs (dd ends with ENOSPC, as intended). */
@@ -117,9 +128,7 @@ class AuditDiskFullE2EIT {
     }
 
     private AuditVerifier.Result verify(Path auditDir) throws Exception {
-        PublicKey key = AuditKey.readPublicKeyPem(Files.readString(stateDir.resolve(AuditKey.DIRECTORY)
-                .resolve(AuditKey.PUBLIC_FILE)));
-        return new AuditVerifier(List.of(key)).verify(auditDir);
+        return LoadRun.verifyAudit(stateDir, auditDir);
     }
 
     @Test
@@ -127,15 +136,7 @@ class AuditDiskFullE2EIT {
     void dropAndGapKeepsDecidingAndRecordsTheGapOnceWritingWorksAgain() throws Exception {
         Path auditDir = fs.resolve("gap");
         GatewayProcess gateway = gateway(auditDir, "drop_and_gap");
-        LoadRun run = load("load-gap", "/gap");
-        run.process.awaitEvent("conn", T);
-        Thread.sleep(3000);
-        Path filler = fill();
-        Await.until(T, "the writer noticing the full disk", () -> gateway.stderrText().contains("No space left"),
-                gateway::describe);
-        Thread.sleep(3000);
-        Files.delete(filler);
-        List<LoadRun.Conn> conns = run.await(Duration.ofMinutes(2));
+        List<LoadRun.Conn> conns = loadThroughAFullDisk(gateway, "gap");
 
         assertThat(LoadRun.count(conns, c -> c.target().endsWith(":80") + "/" + c.status() + "/" + c.ended()))
                 .as("decisions continue unchanged while nothing can be written")
@@ -165,15 +166,7 @@ class AuditDiskFullE2EIT {
     void refuseNewFlowsResetsNewConnectionsAsAuditUnavailableWhileTheLogCannotTakeRecords() throws Exception {
         Path auditDir = fs.resolve("refuse");
         GatewayProcess gateway = gateway(auditDir, "refuse_new_flows");
-        LoadRun run = load("load-refuse", "/refuse");
-        run.process.awaitEvent("conn", T);
-        Thread.sleep(3000);
-        Path filler = fill();
-        Await.until(T, "the writer noticing the full disk", () -> gateway.stderrText().contains("No space left"),
-                gateway::describe);
-        Thread.sleep(3000);
-        Files.delete(filler);
-        List<LoadRun.Conn> conns = run.await(Duration.ofMinutes(2));
+        List<LoadRun.Conn> conns = loadThroughAFullDisk(gateway, "refuse");
         Await.until(T, "writing again", () -> gateway.stderrText().contains("audit: writing to"), gateway::describe);
         assertThat(gateway.stop()).isZero();
 

@@ -168,8 +168,11 @@ abstract class DataPathE2E {
         assertThat(r.get("rule").asText()).isEqualTo("default");
         assertThat(r.get("termination").asText()).isEqualTo("policy_denied");
         assertThat(r.get("reason").asText()).contains("default deny");
-        assertThat(r.get("bytes_up").asLong()).isZero();
-        assertThat(r.get("bytes_down").asLong()).isZero();
+        String[] w = writeOut(curl);
+        assertThat(r.get("bytes_up").asLong()).as("the request curl sent, read by the gateway and never relayed")
+                .isEqualTo(Long.parseLong(w[1]));
+        assertThat(r.get("bytes_down").asLong()).as("the gateway's own 403, head and body, as curl received it")
+                .isEqualTo(Long.parseLong(w[2]) + Long.parseLong(w[3]));
         assertThat(http8080.events("accept")).as("the upstream on :8080 saw no connection").isEmpty();
     }
 

@@ -1,10 +1,15 @@
 package io.clawgress.appliance.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.clawgress.enforcement.audit.AuditKey;
+import io.clawgress.enforcement.audit.AuditVerifier;
 import io.clawgress.testing.netns.ManagedProcess;
 import io.clawgress.testing.netns.Topology;
 import io.clawgress.testing.peer.Peer;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.PublicKey;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -89,6 +94,13 @@ final class LoadRun {
     static <T> Map<String, Long> count(List<T> items, Function<T, Object> key) {
         return items.stream().collect(Collectors.groupingBy(t -> String.valueOf(key.apply(t)), LinkedHashMap::new,
                 Collectors.counting()));
+    }
+
+    /** Verifies the audit log in {@code auditDir} with the node key the daemon created under {@code stateDir}. */
+    static AuditVerifier.Result verifyAudit(Path stateDir, Path auditDir) throws Exception {
+        PublicKey key = AuditKey.readPublicKeyPem(Files.readString(stateDir.resolve(AuditKey.DIRECTORY)
+                .resolve(AuditKey.PUBLIC_FILE)));
+        return new AuditVerifier(List.of(key)).verify(auditDir);
     }
 
     /** {@code --source} options for each address. */
