@@ -2,15 +2,13 @@ package io.clawgress.appliance.ctl;
 
 import io.clawgress.appliance.ExitCodes;
 import io.clawgress.enforcement.audit.AuditKey;
+import io.clawgress.enforcement.bundle.Pem;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PublicKey;
-import java.util.Base64;
 
 /**
  * {@code clawgressctl audit key}: the node's audit public key as PEM, for verifiers elsewhere. Reads only
@@ -43,23 +41,11 @@ final class AuditKeyCommand extends CtlCommand {
         Path file = stateDir.resolve(AuditKey.DIRECTORY).resolve(AuditKey.PUBLIC_FILE);
         PublicKey key = AuditVerifyCommand.readKey(file, " (there is no audit key yet: clawgressd creates it at its"
                 + " first start)");
-        String pem = pem(key);
-        if (out == null) {
-            out().print(pem);
-            return ExitCodes.OK;
-        }
-        try {
-            OutputFiles.write(out, pem.getBytes(StandardCharsets.US_ASCII), OutputFiles.PUBLIC, true);
-        } catch (IOException e) {
-            throw new Failure(ExitCodes.FAILURE, out + ": cannot write: " + OutputFiles.why(e));
-        }
-        out().println("wrote the audit public key (key id " + AuditKey.keyId(key) + ") to " + out);
-        return ExitCodes.OK;
+        return printOrWrite(out, pem(key), "the audit public key (key id " + AuditKey.keyId(key) + ")");
     }
 
     /** SubjectPublicKeyInfo PEM (RFC 7468 §13), as clawgressd writes audit-key.pub.pem: 64-column base64. */
     static String pem(PublicKey key) {
-        String body = Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(key.getEncoded());
-        return "-----BEGIN PUBLIC KEY-----\n" + body + "\n-----END PUBLIC KEY-----\n";
+        return Pem.encode("PUBLIC KEY", key.getEncoded());
     }
 }

@@ -1,19 +1,17 @@
 package io.clawgress.appliance.ctl;
 
 import io.clawgress.appliance.ExitCodes;
+import io.clawgress.enforcement.bundle.Pem;
 import io.clawgress.intercept.ca.AgentCertIssuer;
 import io.clawgress.intercept.ca.CaException;
 import io.clawgress.intercept.ca.InterceptCa;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
-import java.util.Base64;
 
 /**
  * {@code clawgressctl ca export}: a CA certificate as PEM, on stdout or into a file (mode 0644). Reads only the
@@ -57,17 +55,7 @@ final class CaExportCommand extends CtlCommand {
             Path certFile = caDir.resolve(agents ? AgentCertIssuer.CERT_FILE : InterceptCa.CERT_FILE);
             throw new Failure(ExitCodes.FAILURE, e.getMessage() + (Files.exists(certFile) ? "" : hint));
         }
-        if (out == null) {
-            out().print(pem);
-            return ExitCodes.OK;
-        }
-        try {
-            OutputFiles.write(out, pem.getBytes(StandardCharsets.US_ASCII), OutputFiles.PUBLIC, true);
-        } catch (IOException e) {
-            throw new Failure(ExitCodes.FAILURE, out + ": cannot write: " + OutputFiles.why(e));
-        }
-        out().println("wrote " + (agents ? "the agents' CA" : "the intercept root CA") + " certificate to " + out);
-        return ExitCodes.OK;
+        return printOrWrite(out, pem, (agents ? "the agents' CA" : "the intercept root CA") + " certificate");
     }
 
     /** PEM as the CA library writes it (RFC 7468 §5: 64-column base64 between the CERTIFICATE boundaries). */
@@ -78,7 +66,6 @@ final class CaExportCommand extends CtlCommand {
         } catch (CertificateEncodingException e) {
             throw new IllegalStateException("cannot encode a certificate just parsed", e);
         }
-        String body = Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der);
-        return "-----BEGIN CERTIFICATE-----\n" + body + "\n-----END CERTIFICATE-----\n";
+        return Pem.encode("CERTIFICATE", der);
     }
 }

@@ -58,6 +58,25 @@ abstract class CtlCommand implements Callable<Integer> {
         return false;
     }
 
+    /**
+     * Prints {@code pem} to stdout, or with {@code out} writes it there (mode 0644, replaced atomically) and says
+     * "wrote {@code what} to FILE". Exit 1 when the file cannot be written.
+     */
+    protected int printOrWrite(java.nio.file.Path out, String pem, String what) throws Failure {
+        if (out == null) {
+            out().print(pem);
+            return ExitCodes.OK;
+        }
+        try {
+            OutputFiles.write(out, pem.getBytes(java.nio.charset.StandardCharsets.US_ASCII), OutputFiles.PUBLIC,
+                    true);
+        } catch (java.io.IOException e) {
+            throw new Failure(ExitCodes.FAILURE, out + ": cannot write: " + OutputFiles.why(e));
+        }
+        out().println("wrote " + what + " to " + out);
+        return ExitCodes.OK;
+    }
+
     protected PrintWriter out() {
         return spec.commandLine().getOut();
     }

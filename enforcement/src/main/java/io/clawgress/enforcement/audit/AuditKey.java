@@ -1,5 +1,6 @@
 package io.clawgress.enforcement.audit;
 
+import io.clawgress.enforcement.bundle.Pem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -232,8 +233,7 @@ public final class AuditKey {
     }
 
     static String pem(String type, byte[] der) {
-        String body = Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der);
-        return "-----BEGIN " + type + "-----\n" + body + "\n-----END " + type + "-----\n";
+        return Pem.encode(type, der);
     }
 
     private static byte[] unpem(String pem, String type, Path where) throws IOException {

@@ -304,15 +304,7 @@ public final class HttpGate {
             if (exchange != null) {
                 exchange.up += content.readableBytes();
             }
-            if (requestChunked) {
-                ByteBuf size = upstream.alloc().buffer(20);
-                ChunkedWriter.writeChunkHeader(content.readableBytes(), size);
-                upstream.write(size, upstream.voidPromise());
-                upstream.write(content, upstream.voidPromise());
-                upstream.write(Unpooled.wrappedBuffer(CRLF), upstream.voidPromise());
-            } else {
-                upstream.write(content, upstream.voidPromise());
-            }
+            writeBodyPart(upstream, content, requestChunked);
         }
 
         @Override
@@ -352,6 +344,19 @@ public final class HttpGate {
     }
 
     private static final byte[] CRLF = {'\r', '\n'};
+
+    /** Writes (unflushed) one body part to {@code to}, as a chunk of our own framing when the message is chunked. */
+    private static void writeBodyPart(Channel to, ByteBuf content, boolean chunked) {
+        if (chunked) {
+            ByteBuf size = to.alloc().buffer(20);
+            ChunkedWriter.writeChunkHeader(content.readableBytes(), size);
+            to.write(size, to.voidPromise());
+            to.write(content, to.voidPromise());
+            to.write(Unpooled.wrappedBuffer(CRLF), to.voidPromise());
+        } else {
+            to.write(content, to.voidPromise());
+        }
+    }
 
     /** Runs on the event loop, at once or after an off-loop token check. */
     private void decide(RequestHead head, IdentityCheck token) {
@@ -546,15 +551,7 @@ public final class HttpGate {
             if (exchange != null) {
                 exchange.down += content.readableBytes();
             }
-            if (responseChunked) {
-                ByteBuf size = client.alloc().buffer(20);
-                ChunkedWriter.writeChunkHeader(content.readableBytes(), size);
-                client.write(size, client.voidPromise());
-                client.write(content, client.voidPromise());
-                client.write(Unpooled.wrappedBuffer(CRLF), client.voidPromise());
-            } else {
-                client.write(content, client.voidPromise());
-            }
+            writeBodyPart(client, content, responseChunked);
         }
 
         @Override
