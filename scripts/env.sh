@@ -4,6 +4,13 @@
 # shellcheck shell=bash
 
 clawgress_java_major() { # $1 = java binary; prints the feature version, e.g. 21
+    # The JDK's release file says it without starting a JVM (clawgressctl's start-up time counts); else ask java.
+    local release v
+    release="$(dirname "$(dirname "$(readlink -f "$1")")")/release"
+    if [[ -r "$release" ]]; then
+        v="$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$release" | head -n1)"
+        [[ "$v" =~ ^[0-9]+$ ]] && { echo "$v"; return 0; }
+    fi
     "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = //p' | head -n1
 }
 

@@ -17,7 +17,8 @@ readonly COMMANDS=(
     iptables:iptables ip6tables:iptables iptables-save:iptables iptables-restore:iptables
     ip:iproute2 ss:iproute2
     curl:curl openssl:openssl socat:socat nc:netcat-openbsd
-    sysctl:procps pgrep:procps modprobe:kmod unzip:unzip getent:libc-bin
+    sysctl:procps pgrep:procps modprobe:kmod unzip:unzip getent:libc-bin groff:groff-base
+    promtool:prometheus
     chromium:chromium
 )
 # Packages some distributions do not ship as a deb (Ubuntu has Chromium only as a snap): without an apt candidate
@@ -77,6 +78,13 @@ if ((${#missing[@]})); then
         exit 1
     fi
     say "installed: ${missing[*]}"
+    # Only promtool is wanted (the metrics tests' parser): keep the prometheus server the package brings stopped.
+    for p in "${missing[@]}"; do
+        if [[ "$p" == prometheus ]] && command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
+            systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+            say "prometheus: only promtool is used; its server (prometheus.service) is stopped and disabled"
+        fi
+    done
 elif ((${#dropped[@]} == 0)); then
     say "system packages: all present"
 fi

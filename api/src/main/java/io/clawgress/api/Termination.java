@@ -65,6 +65,8 @@ public enum Termination {
      * failing), so the new flow was refused rather than admitted unrecorded.
      */
     AUDIT_UNAVAILABLE("audit_unavailable"),
+    /** An operator ended the open flow through the admin API ({@code clawgressctl flows kill}); reset. */
+    ADMIN_KILLED("admin_killed"),
     /** A bug: an unexpected exception in our own code. The flow was reset. */
     INTERNAL_ERROR("internal_error");
 

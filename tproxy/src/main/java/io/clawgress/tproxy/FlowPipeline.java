@@ -1,6 +1,7 @@
 package io.clawgress.tproxy;
 
 import io.clawgress.api.AuditSink;
+import io.clawgress.api.DataPathObserver;
 import io.clawgress.api.FlowDecider;
 import io.clawgress.api.Termination;
 import io.clawgress.api.Verdict;
@@ -71,6 +72,7 @@ public final class FlowPipeline extends ChannelInitializer<Channel> {
     private final ChannelGroup liveFlows;
     private final PeekSettings peek;
     private final BooleanSupplier admitting;
+    private final DataPathObserver observer;
     private final TerminationCounts counts = new TerminationCounts();
 
     /**
@@ -92,6 +94,18 @@ public final class FlowPipeline extends ChannelInitializer<Channel> {
                         Bootstrap upstreamBootstrap, Duration idleTimeout, ChannelGroup liveFlows, PeekSettings peek,
                         NameResolution names, GateSettings gateSettings, InterceptServices intercept,
                         BooleanSupplier admitting) {
+        this(ids, gate, loopGuard, decider, sink, upstreamBootstrap, idleTimeout, liveFlows, peek, names, gateSettings,
+                intercept, admitting, DataPathObserver.NONE);
+    }
+
+    /**
+     * @param observer hears peek and decision times, name lookups and identity failures of every flow (metrics)
+     */
+    public FlowPipeline(FlowIds ids, ConnectionGate gate, LoopGuard loopGuard, FlowDecider decider, AuditSink sink,
+                        Bootstrap upstreamBootstrap, Duration idleTimeout, ChannelGroup liveFlows, PeekSettings peek,
+                        NameResolution names, GateSettings gateSettings, InterceptServices intercept,
+                        BooleanSupplier admitting, DataPathObserver observer) {
+        this.observer = java.util.Objects.requireNonNull(observer, "observer");
         this.admitting = admitting;
         this.ids = ids;
         this.gate = gate;
@@ -114,17 +128,19 @@ public final class FlowPipeline extends ChannelInitializer<Channel> {
     @Override
     protected void initChannel(Channel ch) {
         if (!gate.tryAcquire()) {
-            new Flow(ids.next(), ch, sink, () -> { }, counts).deny(new Verdict.Deny(Termination.CONNECTION_LIMIT,
-                    LIMIT_RULE, "connection_limit of " + gate.limit() + " concurrent connections reached"));
+            new Flow(ids.next(), ch, sink, () -> { }, counts, observer).deny(new Verdict.Deny(
+                    Termination.CONNECTION_LIMIT, LIMIT_RULE,
+                    "connection_limit of " + gate.limit() + " concurrent connections reached"));
             return;
         }
         if (!admitting.getAsBoolean()) {
             // Strict audit: a decision that cannot be recorded is not made (audit.on_overflow: refuse_new_flows).
-            new Flow(ids.next(), ch, sink, gate::release, counts).deny(new Verdict.Deny(Termination.AUDIT_UNAVAILABLE,
-                    AUDIT_RULE, "the audit log cannot take records now (audit.on_overflow: refuse_new_flows)"));
+            new Flow(ids.next(), ch, sink, gate::release, counts, observer).deny(new Verdict.Deny(
+                    Termination.AUDIT_UNAVAILABLE, AUDIT_RULE,
+                    "the audit log cannot take records now (audit.on_overflow: refuse_new_flows)"));
             return;
         }
-        Flow flow = new Flow(ids.next(), ch, sink, gate::release, counts);
+        Flow flow = new Flow(ids.next(), ch, sink, gate::release, counts, observer);
         ch.attr(FLOW).set(flow);
         liveFlows.add(ch);
         ch.pipeline()

@@ -1,12 +1,14 @@
 package io.clawgress.tproxy;
 
 import io.clawgress.api.AuditSink;
+import io.clawgress.api.DataPathObserver;
 import io.clawgress.api.FlowDecider;
 import io.clawgress.api.Termination;
 import io.clawgress.tproxy.dns.NameResolution;
 import io.clawgress.tproxy.flow.ConnectionGate;
 import io.clawgress.tproxy.flow.Flow;
 import io.clawgress.tproxy.flow.FlowIds;
+import io.clawgress.tproxy.flow.OpenFlow;
 import io.clawgress.tproxy.flow.TerminationCounts;
 import io.clawgress.tproxy.origdst.LoopGuard;
 import io.clawgress.tproxy.gate.CryptoPool;
@@ -31,6 +33,8 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -47,6 +51,8 @@ public final class TransparentProxy implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(TransparentProxy.class);
     private static final Duration LOCAL_ADDRESS_REFRESH = Duration.ofSeconds(5);
+    /** How long flows reset at a stop get to close and hand over their records. */
+    private static final Duration STOP_GRACE = Duration.ofSeconds(5);
 
     private final NettyTransport transport;
     private final EventLoopGroup bossGroup;
@@ -113,6 +119,18 @@ public final class TransparentProxy implements AutoCloseable {
                                          GateSettings gateSettings, InterceptServices intercept,
                                          java.util.function.BooleanSupplier admitting)
             throws ListenerException {
+        return start(settings, decider, sink, gateSettings, intercept, admitting, DataPathObserver.NONE);
+    }
+
+    /**
+     * As {@link #start(ProxySettings, FlowDecider, AuditSink, GateSettings, InterceptServices,
+     * java.util.function.BooleanSupplier)}, telling {@code observer} what the stages see (peek and decision times,
+     * name lookups, identity failures) for metrics.
+     */
+    public static TransparentProxy start(ProxySettings settings, FlowDecider decider, AuditSink sink,
+                                         GateSettings gateSettings, InterceptServices intercept,
+                                         java.util.function.BooleanSupplier admitting, DataPathObserver observer)
+            throws ListenerException {
         NettyTransport transport = NettyTransport.resolve(settings.transport());
         EventLoopGroup boss = transport.newEventLoopGroup(1, "clawgress-accept");
         EventLoopGroup workers = transport.newEventLoopGroup(settings.eventLoopThreads(), "clawgress-flow");
@@ -135,7 +153,7 @@ public final class TransparentProxy implements AutoCloseable {
         NameResolution names = new NameResolution(settings.dns(), transport.datagramChannelClass());
         FlowPipeline pipeline = new FlowPipeline(new FlowIds(), gate, loopGuard, decider, sink,
                 RelayStage.configure(transport.newClientBootstrap(), settings.connectTimeout()),
-                settings.idleTimeout(), live, settings.peek(), names, gateSettings, intercept, admitting);
+                settings.idleTimeout(), live, settings.peek(), names, gateSettings, intercept, admitting, observer);
         ServerBootstrap sb = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannelClass())
@@ -217,16 +235,130 @@ public final class TransparentProxy implements AutoCloseable {
     }
 
     /**
+     * The open flows as they stand now, newest first; any thread. Each flow is read on its own event loop (one task
+     * per loop), never from the caller's thread. Connections refused at accept (connection limit, audit unavailable)
+     * are not flows here: they close at once.
+     *
+     * @return completes once every loop has answered; a loop that is stopping contributes nothing
+     */
+    public CompletableFuture<List<OpenFlow>> openFlows() {
+        return OpenFlows.list(liveFlows);
+    }
+
+    /**
+     * Ends the open flow {@code flowId} on its event loop: both sockets reset, its record written with termination
+     * {@code admin_killed} and {@code detail} as its detail. Any thread.
+     *
+     * @return completes with the flow as it was just before the kill, or empty when no such flow is open; a flow
+     *         whose ending was already decided is answered in state {@link OpenFlow.State#CLOSING} and keeps its
+     *         own ending
+     */
+    public CompletableFuture<Optional<OpenFlow>> kill(String flowId, String detail) {
+        return OpenFlows.kill(liveFlows, flowId, detail);
+    }
+
+    /**
      * Stops accepting, resets open flows ({@code shutdown}), waits up to {@code grace} for their records, then
      * stops the event loops. Blocks the calling thread.
      */
     public void stop(Duration grace) {
         serverChannel.close().awaitUninterruptibly();
         refresher.shutdownNow();
+        cutAndStop(List.copyOf(liveFlows), grace, "clawgressd stopping");
+    }
+
+    /**
+     * What a drain did: flows open when the listener closed, those that ended by themselves within the timeout, and
+     * those cut ({@code shutdown}) when it passed.
+     */
+    public record DrainResult(int open, int finished, int cut, Duration took) {
+        public DrainResult {
+            Objects.requireNonNull(took, "took");
+            if (open < 0 || finished < 0 || cut < 0 || finished + cut != open) {
+                throw new IllegalArgumentException("open " + open + ", finished " + finished + ", cut " + cut
+                        + " (expected: finished + cut = open, none negative)");
+            }
+        }
+    }
+
+    /**
+     * The graceful stop (SIGTERM): closes the listener at once, so the kernel no longer hands this process new
+     * connections; lets the flows already open finish for up to {@code timeout}; resets those still open then as
+     * {@code shutdown}; waits for their records and stops the event loops. Blocks the calling thread (never an event
+     * loop) for up to {@code timeout} plus a few seconds.
+     */
+    public DrainResult drain(Duration timeout) {
+        long start = System.nanoTime();
+        serverChannel.close().awaitUninterruptibly();
+        refresher.shutdownNow();
+        // A connection accepted just before the close is set up by a task queued on its flow loop; a no-op queued
+        // behind it on every loop means it is in liveFlows when this returns.
+        try {
+            probeEventLoops().get(1, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            log.warn("drain: an event loop did not answer within 1 s: {}", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        List<Channel> open = List.copyOf(liveFlows);
+        log.info("draining: listener closed; {} open flow(s) may finish within {} ms", open.size(),
+                timeout.toMillis());
+        long deadline = start + timeout.toNanos();
+        for (Channel ch : open) {
+            ch.closeFuture().awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        }
+        List<Channel> left = open.stream().filter(Channel::isOpen).toList();
+        DrainResult result = new DrainResult(open.size(), open.size() - left.size(), left.size(),
+                Duration.ofNanos(System.nanoTime() - start));
+        if (left.isEmpty()) {
+            log.debug("drain: {} flow(s) finished in {} ms, none cut", result.finished(), result.took().toMillis());
+        } else {
+            log.warn("drain: {} flow(s) finished, {} still open after the drain timeout of {} ms: cut as shutdown",
+                    result.finished(), result.cut(), timeout.toMillis());
+        }
+        cutAndStop(left, STOP_GRACE, "clawgressd stopping: drain timeout of " + timeout.toMillis() + " ms passed");
+        return result;
+    }
+
+    /**
+     * Liveness of the data plane (systemd's watchdog): runs a no-op on the accept loop and on every flow loop. Any
+     * thread.
+     *
+     * @return completes when every loop ran it; completes exceptionally when a loop refuses (it is shutting down). A
+     *         wedged loop never completes it, so bound the wait
+     */
+    public CompletableFuture<Void> probeEventLoops() {
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        for (EventLoopGroup group : List.of(bossGroup, workerGroup)) {
+            for (io.netty.util.concurrent.EventExecutor loop : group) {
+                CompletableFuture<Void> one = new CompletableFuture<>();
+                try {
+                    loop.execute(() -> one.complete(null));
+                } catch (RejectedExecutionException e) {
+                    one.completeExceptionally(e);
+                }
+                all.add(one);
+            }
+        }
+        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+    }
+
+    /** Resets {@code flows} as {@code shutdown}, waits up to {@code grace} for them to close, stops the loops. */
+    private void cutAndStop(List<Channel> flows, Duration grace, String why) {
         List<Future<?>> closing = new ArrayList<>();
-        for (Channel ch : liveFlows) {
+        for (Channel ch : flows) {
             Flow flow = ch.attr(FlowPipeline.FLOW).get();
-            ch.eventLoop().execute(() -> flow.abort(Termination.SHUTDOWN, "clawgressd stopping"));
+            try {
+                ch.eventLoop().execute(() -> {
+                    if (flow != null) {
+                        flow.abort(Termination.SHUTDOWN, why);
+                    } else {
+                        ch.close();
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                continue; // the loop is gone, and the channel with it
+            }
             closing.add(ch.closeFuture());
         }
         long deadline = System.nanoTime() + grace.toNanos();
@@ -240,6 +372,7 @@ public final class TransparentProxy implements AutoCloseable {
         w.awaitUninterruptibly(grace.toMillis() + 1000);
         b.awaitUninterruptibly(grace.toMillis() + 1000);
     }
+
 
     @Override
     public void close() {

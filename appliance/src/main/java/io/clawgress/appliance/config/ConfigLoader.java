@@ -59,7 +59,9 @@ public final class ConfigLoader {
     public static final int MAX_FILE_BYTES = YamlSource.MAX_FILE_BYTES;
 
     static final List<String> TOP_KEYS = List.of("listener", "connection_limit", "timeouts", "flow_log",
-            "peek", "dns", "state_dir", "policy", "identity", "intercept", "audit");
+            "peek", "dns", "state_dir", "policy", "identity", "intercept", "audit", "admin", "metrics");
+    static final List<String> ADMIN_KEYS = List.of("enabled", "socket", "group", "admin_group");
+    static final List<String> METRICS_KEYS = List.of("enabled", "address", "port");
     static final List<String> AUDIT_KEYS = List.of("enabled", "dir", "queue_capacity", "segment_max_bytes", "segment_max_age",
             "checkpoint_every", "checkpoint_interval", "on_overflow", "retention_max_mib", "retention_max_age");
     static final List<String> IDENTITY_KEYS = List.of("trust_domain", "jwt_header", "jwt_clock_skew");
@@ -69,7 +71,7 @@ public final class ConfigLoader {
     static final List<String> DNS_KEYS = List.of("servers", "query_timeout", "max_ttl");
     static final List<String> LISTENER_KEYS = List.of("address", "port", "transport", "backlog",
             "event_loop_threads");
-    static final List<String> TIMEOUT_KEYS = List.of("upstream_connect", "idle");
+    static final List<String> TIMEOUT_KEYS = List.of("upstream_connect", "idle", "drain");
     static final List<String> FLOW_LOG_KEYS = List.of("path", "queue_capacity");
     static final List<String> POLICY_KEYS = List.of("trusted_keys", "bundle", "drop_dir", "bundle_url",
             "bundle_url_ca", "bundle_url_interval", "generations", "max_bundle_size", "unsafe_unsigned_policy_dir");
@@ -175,15 +177,21 @@ public final class ConfigLoader {
         if (top == null) {
             throw exception(r);
         }
-        ProxySettings proxy = proxy(r, top);
+        Fields timeouts = top.section("timeouts", TIMEOUT_KEYS);
+        ProxySettings proxy = proxy(r, top, timeouts);
         FlowLogSettings flowLog = flowLog(r, top);
         PolicySettings policy = policy(r, top);
         IdentitySettings identity = identity(r, top);
         AuditSettings audit = audit(r, top);
+        AdminSettings admin = admin(r, top);
+        MetricsSettings metrics = metrics(r, top);
+        Duration drain = timeouts.duration("drain", Duration.ZERO,
+                ClawgressConfig.MAX_DRAIN_TIMEOUT, ClawgressConfig.DEFAULT_DRAIN_TIMEOUT);
         if (r.errorCount() > 0) {
             throw exception(r);
         }
-        return new ClawgressConfig(source, proxy, flowLog, policy, identity, audit, sha256(text));
+        return new ClawgressConfig(source, proxy, flowLog, policy, identity, audit, admin, metrics, drain,
+                sha256(text));
     }
 
     // ---- reading the file -------------------------------------------------------------------------------------
@@ -217,7 +225,7 @@ public final class ConfigLoader {
 
     // ---- the schema -------------------------------------------------------------------------------------------
 
-    private static ProxySettings proxy(YamlNodeReader r, Fields top) {
+    private static ProxySettings proxy(YamlNodeReader r, Fields top, Fields timeouts) {
         int before = r.errorCount();
         Fields listener = top.section("listener", LISTENER_KEYS);
         InetAddress address = ipLiteral(r, listener, "address");
@@ -227,7 +235,6 @@ public final class ConfigLoader {
         int threads = listener.integer("event_loop_threads", 0, MAX_EVENT_LOOP_THREADS, 0);
         int connectionLimit = top.integer("connection_limit", 1, Integer.MAX_VALUE,
                 ProxySettings.DEFAULT_CONNECTION_LIMIT);
-        Fields timeouts = top.section("timeouts", TIMEOUT_KEYS);
         Duration connect = timeouts.duration("upstream_connect", MIN_CONNECT_TIMEOUT, MAX_CONNECT_TIMEOUT,
                 ProxySettings.DEFAULT_CONNECT_TIMEOUT);
         Duration idle = timeouts.duration("idle", MIN_IDLE_TIMEOUT, MAX_IDLE_TIMEOUT,
@@ -431,6 +438,54 @@ public final class ConfigLoader {
         return new AuditSettings(dir != null ? dir : AuditSettings.DEFAULT_DIR, queue, segmentBytes, segmentAge, every,
                 interval, overflow, ((long) retentionMib) << 20, retentionAge,
                 AuditSettings.DEFAULT_RETRY_INITIAL_BACKOFF, AuditSettings.DEFAULT_RETRY_MAX_BACKOFF);
+    }
+
+    /** The {@code admin} section: the admin API's socket and its two groups (every key has a default). */
+    private static AdminSettings admin(YamlNodeReader r, Fields top) {
+        int before = r.errorCount();
+        Fields f = top.section("admin", ADMIN_KEYS);
+        boolean enabled = f.bool("enabled", true);
+        Path socket = absolutePath(r, f, "socket", false, AdminSettings.DEFAULT_SOCKET.toString());
+        String groupExpected = "a group name or a numeric gid";
+        String group = f.string("group", groupExpected, AdminSettings.DEFAULT_GROUP);
+        String adminGroup = f.string("admin_group", groupExpected, AdminSettings.DEFAULT_ADMIN_GROUP);
+        if (group != null && !AdminSettings.GROUP.matcher(group).matches()) {
+            r.invalid(f.at("group"), f.pathOf("group"), groupExpected);
+        }
+        if (adminGroup != null && !AdminSettings.GROUP.matcher(adminGroup).matches()) {
+            r.invalid(f.at("admin_group"), f.pathOf("admin_group"), groupExpected);
+        }
+        if (r.errorCount() > before) {
+            return null;
+        }
+        try {
+            return new AdminSettings(enabled, socket != null ? socket : AdminSettings.DEFAULT_SOCKET, group,
+                    adminGroup);
+        } catch (IllegalArgumentException e) {
+            report(r, e, f, Map.of("socket", new Target(f.at("socket"), f.pathOf("socket"))));
+            return null;
+        }
+    }
+
+    /** The {@code metrics} section: the Prometheus endpoint, on 127.0.0.1:9464 unless {@code enabled: false}. */
+    private static MetricsSettings metrics(YamlNodeReader r, Fields top) {
+        int before = r.errorCount();
+        Fields f = top.section("metrics", METRICS_KEYS);
+        boolean enabled = f.bool("enabled", true);
+        InetAddress address = f.get("address") == null ? loopback() : ipLiteral(r, f, "address");
+        int port = f.integer("port", 0, 65535, MetricsSettings.DEFAULT_PORT);
+        if (r.errorCount() > before || address == null) {
+            return null;
+        }
+        return new MetricsSettings(enabled ? new InetSocketAddress(address, port) : null);
+    }
+
+    private static InetAddress loopback() {
+        try {
+            return InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException("a 4-byte address is always valid", e);
+        }
     }
 
     /** The {@code identity} and {@code intercept} sections. */

@@ -1,15 +1,16 @@
 package io.clawgress.appliance.ctl;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.clawgress.appliance.ExitCodes;
+import io.clawgress.appliance.agents.AgentCerts;
+import io.clawgress.appliance.agents.AgentJson;
 import io.clawgress.enforcement.agents.AgentDirectory;
 import io.clawgress.enforcement.agents.AgentIds;
 import io.clawgress.enforcement.agents.AgentRecord;
 import io.clawgress.enforcement.agents.AgentRegistry;
 import io.clawgress.enforcement.agents.AgentRegistryException;
-import io.clawgress.intercept.ca.AgentCertIssuer;
 import io.clawgress.intercept.ca.AgentCertificate;
-import io.clawgress.intercept.ca.CaException;
-import io.clawgress.intercept.ca.InterceptCa;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,18 +27,28 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.PrivateKey;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
 /**
  * {@code clawgressctl agent cert}: a client certificate for a registered, active agent, issued by the agents' CA in
- * {@code state_dir/intercept-ca} (created on first use). The key goes to a file of mode 0600, the certificate to one
- * of mode 0644, and on request both (with the CA) into a PKCS #12 file whose password is read from a file, never
- * from the command line (argv is visible to every user through {@code /proc}).
+ * {@code state_dir/intercept-ca} (created on first use): by the daemon ({@code POST /v1/agents/{id}/cert}, audited),
+ * or offline with {@code --state-dir} (both through {@link AgentCerts}). The key goes to a file of mode 0600, the
+ * certificate to one of mode 0644, and on request both (with the CA) into a PKCS #12 file, made here, whose password
+ * is read from a file, never from the command line (argv is visible to every user through {@code /proc}) and never
+ * sent to the daemon.
  */
 @Command(name = "cert", mixinStandardHelpOptions = true,
         description = {"Issue a client certificate for an agent (mTLS identity): an EC P-256 key and a certificate"
@@ -45,7 +56,8 @@ import java.util.Set;
                 + " STATE_DIR/intercept-ca (created by the first use). The agent must be registered and active."},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:issued", "1:the agent is unknown or disabled, an output exists (without --force), the CA"
-                + " or the registry cannot be used, or writing failed", "2:bad arguments",
+                + " or the registry cannot be used, writing failed, or the daemon refused", "2:bad arguments",
+                "69:the daemon cannot be reached", "77:not allowed (root or the admin group issue certificates)",
                 "78:an invalid agent id or trust domain"})
 final class AgentCertCommand extends AgentVerb {
 
@@ -56,14 +68,15 @@ final class AgentCertCommand extends AgentVerb {
             + AgentIds.EXPECTED + "), without ':' (a SPIFFE ID cannot carry it).")
     String agentId;
 
-    @Option(names = "--trust-domain", required = true, paramLabel = "TD",
+    @Option(names = "--trust-domain", paramLabel = "TD",
             description = "SPIFFE trust domain, e.g. agents.example.com (lower-case a-z 0-9 . _ -); must be the one"
-                    + " the gateway is configured with.")
+                    + " the gateway is configured with. Online it defaults to the daemon's identity.trust_domain"
+                    + " (another is refused); offline (--state-dir) it is required.")
     String trustDomain;
 
     @Option(names = "--valid-for", paramLabel = "DURATION", converter = Converters.DurationConverter.class,
             description = "How long the certificate is valid, e.g. 90d or 12h (default: 90d; never past the CA).")
-    Duration validFor = Duration.ofDays(90);
+    Duration validFor = AgentCerts.DEFAULT_VALIDITY;
 
     @Option(names = "--out-key", required = true, paramLabel = "FILE",
             description = "Where to write the private key (PKCS #8 PEM, mode 0600).")
@@ -96,6 +109,11 @@ final class AgentCertCommand extends AgentVerb {
 
     @Override
     protected int run() throws Failure {
+        boolean offline = offline();
+        if (offline && trustDomain == null) {
+            throw usage("Missing required option: '--trust-domain=TD' (offline, with --state-dir; online the"
+                    + " daemon's identity.trust_domain is the default)");
+        }
         requireId("agent id", agentId);
         List<Path> outputs = new ArrayList<>(List.of(outKey, outCert));
         if (pkcs12 != null) {
@@ -117,11 +135,15 @@ final class AgentCertCommand extends AgentVerb {
         }
         char[] password = pkcs12 == null ? null : readPassword(pkcs12.passwordFile);
         try {
-            AgentRecord agent = usableAgent(this, agentId, allowUnregistered);
-            AgentCertificate cert = issue();
+            Issued issued = offline ? issueOffline() : issueOnline();
+            if (issued.caCreated()) {
+                out().println("created the agents' CA in " + issued.caDir() + "; gateways must trust it:"
+                        + " clawgressctl ca export --agents");
+            }
+            AgentCertificate cert = issued.cert();
             write(cert, password);
             out().println("issued a client certificate for agent " + agentId
-                    + (agent == null ? " (not registered: --allow-unregistered)" : ""));
+                    + (issued.registered() ? "" : " (not registered: --allow-unregistered)"));
             out().println("  spiffe id:   " + cert.spiffeId());
             out().println("  serial:      " + cert.certificate().getSerialNumber().toString(16));
             out().println("  valid until: " + cert.certificate().getNotAfter().toInstant());
@@ -138,26 +160,77 @@ final class AgentCertCommand extends AgentVerb {
         }
     }
 
-    private AgentCertificate issue() throws Failure {
-        Path caDir = InterceptCa.directoryIn(stateDir);
-        AgentCertIssuer issuer;
+    /** A certificate issued by either path, and what the output mentions. */
+    private record Issued(AgentCertificate cert, boolean registered, boolean caCreated, String caDir) {
+    }
+
+    private Issued issueOffline() throws Failure {
+        AgentRecord agent = usableAgent(this, agentId, allowUnregistered);
+        AgentCerts.Issued issued;
         try {
-            issuer = AgentCertIssuer.openOrCreate(caDir, trustDomain, clock());
-        } catch (IllegalArgumentException e) {
-            throw new Failure(ExitCodes.CONFIG, "--trust-domain " + quote(trustDomain) + ": " + e.getMessage());
-        } catch (CaException e) {
-            throw new Failure(ExitCodes.FAILURE, e.getMessage());
+            issued = AgentCerts.issue(stateDir, trustDomain, agentId, validFor, clock());
+        } catch (AgentCerts.IssueException e) {
+            throw switch (e.kind()) {
+                case TRUST_DOMAIN -> new Failure(ExitCodes.CONFIG, "--trust-domain " + e.getMessage());
+                case REQUEST -> new Failure(ExitCodes.CONFIG, e.getMessage());
+                case CA -> new Failure(ExitCodes.FAILURE, e.getMessage());
+            };
         }
-        if (issuer.created()) {
-            out().println("created the agents' CA in " + caDir + "; gateways must trust it: clawgressctl ca export"
-                    + " --agents");
+        return new Issued(issued.certificate(), agent != null, issued.caCreated(), issued.caDir().toString());
+    }
+
+    /** {@code POST /v1/agents/{id}/cert}: the daemon checks the agent and issues; the files are written here. */
+    private Issued issueOnline() throws Failure {
+        ObjectNode body = Json.object();
+        if (trustDomain != null) {
+            body.put("trust_domain", trustDomain);
+        }
+        body.put("valid_for_seconds", validFor.toSeconds());
+        if (allowUnregistered) {
+            body.put("allow_unregistered", true);
+        }
+        JsonNode a = send("POST", agentPath(agentId, "/cert"), body);
+        try {
+            PrivateKey key = privateKey(text(a, "private_key_pem"));
+            X509Certificate cert = certificate(text(a, "certificate_pem"));
+            X509Certificate ca = certificate(text(a, "ca_certificate_pem"));
+            AgentCertificate c = new AgentCertificate(agentId, text(a, "spiffe_id"), key, cert, ca);
+            JsonNode registered = a.get("registered");
+            JsonNode created = a.get("ca_created");
+            if (registered == null || !registered.isBoolean() || created == null || !created.isBoolean()) {
+                throw new IllegalArgumentException("registered, ca_created: " + registered + ", " + created
+                        + " (expected: true or false)");
+            }
+            return new Issued(c, registered.booleanValue(), created.booleanValue(), text(a, "ca_directory"));
+        } catch (IllegalArgumentException e) {
+            throw unexpected(e);
+        }
+    }
+
+    /** A PKCS #8 EC private key PEM (as {@link AgentCertificate#privateKeyPem()} writes it). */
+    static PrivateKey privateKey(String pem) {
+        String begin = "-----BEGIN PRIVATE KEY-----";
+        String end = "-----END PRIVATE KEY-----";
+        int b = pem.indexOf(begin);
+        int e = pem.indexOf(end);
+        if (b < 0 || e < b) {
+            throw new IllegalArgumentException("private_key_pem: no PRIVATE KEY block (expected: PKCS #8 PEM)");
         }
         try {
-            return issuer.issue(agentId, validFor);
-        } catch (IllegalArgumentException e) {
-            // A registry id may contain ':', which a SPIFFE ID path segment may not (SPIFFE ID spec §2.2).
-            throw new Failure(ExitCodes.CONFIG, "agent id " + quote(agentId) + " cannot be put in a certificate: "
-                    + e.getMessage());
+            byte[] der = Base64.getMimeDecoder().decode(pem.substring(b + begin.length(), e));
+            return KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(der));
+        } catch (IllegalArgumentException | GeneralSecurityException x) {
+            throw new IllegalArgumentException("private_key_pem: not an EC private key: " + x.getMessage());
+        }
+    }
+
+    /** One X.509 certificate PEM. */
+    static X509Certificate certificate(String pem) {
+        try {
+            return (X509Certificate) CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new java.io.ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));
+        } catch (CertificateException | ClassCastException e) {
+            throw new IllegalArgumentException("not an X.509 certificate PEM: " + e.getMessage());
         }
     }
 
@@ -229,29 +302,42 @@ final class AgentCertCommand extends AgentVerb {
     }
 
     /**
-     * The agent's record, checked read-only in the registry: a disabled agent is refused, and so is an unknown one
-     * unless {@code allowUnregistered} (then null). Shared by {@code agent cert} and {@code agent token}.
+     * The agent's record, checked in the registry (offline) or with {@code GET /v1/agents/{id}} (online): a disabled
+     * agent is refused, and so is an unknown one unless {@code allowUnregistered} (then null). Shared by
+     * {@code agent cert} (offline; online the daemon checks) and {@code agent token}.
      */
     static AgentRecord usableAgent(AgentVerb verb, String agentId, boolean allowUnregistered) throws Failure {
-        AgentDirectory directory;
-        try (AgentRegistry registry = verb.open(false)) {
-            directory = registry == null ? AgentDirectory.EMPTY : registry.snapshot();
-        } catch (AgentRegistryException e) {
-            throw verb.failure(e);
+        if (verb.offline()) {
+            AgentDirectory directory;
+            try (AgentRegistry registry = verb.open(false)) {
+                directory = registry == null ? AgentDirectory.EMPTY : registry.snapshot();
+            } catch (AgentRegistryException e) {
+                throw verb.failure(e);
+            }
+            try {
+                return AgentCerts.usable(directory, verb.registryDir(), agentId, allowUnregistered,
+                        "--allow-unregistered");
+            } catch (AgentCerts.Unusable e) {
+                throw new Failure(ExitCodes.FAILURE, e.getMessage());
+            }
         }
-        AgentRecord agent = directory.lookup(agentId);
-        if (agent == null) {
+        AdminClient.Response r = verb.request("GET", AgentVerb.agentPath(agentId, ""), null, null);
+        if (r.status() == 404) {
             if (allowUnregistered) {
                 return null;
             }
-            throw new Failure(ExitCodes.FAILURE, verb.registryDir() + ": not_found: agent '" + agentId + "' ("
-                    + directory.size() + " registered; 'clawgressctl agent add " + agentId + "' registers it,"
-                    + " --allow-unregistered skips this check)");
+            Failure f = verb.apiFailure(r);
+            throw new Failure(f.exitCode(), f.getMessage() + "; 'clawgressctl agent add " + agentId + "' registers"
+                    + " it, --allow-unregistered skips this check");
+        }
+        AgentRecord agent;
+        try {
+            agent = AgentJson.record(verb.json(r).get("agent"));
+        } catch (IllegalArgumentException e) {
+            throw verb.unexpected(e);
         }
         if (!agent.active()) {
-            throw new Failure(ExitCodes.FAILURE, "agent " + agentId + " is disabled" + (agent.statusReason() == null
-                    ? "" : " (reason: " + agent.statusReason() + ")") + " (expected: an active agent;"
-                    + " 'clawgressctl agent enable " + agentId + "' enables it)");
+            throw new Failure(ExitCodes.FAILURE, AgentCerts.disabled(agent));
         }
         return agent;
     }

@@ -11,7 +11,8 @@ import picocli.CommandLine.Parameters;
                 + " Disabling a disabled agent changes nothing."},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:the agent is disabled", "1:no such agent, or the registry cannot be used",
-                "2:bad arguments", "78:an invalid agent id or reason"})
+                "2:bad arguments", "69:the daemon cannot be reached", "77:not allowed (root or the admin group"
+                + " change agents)", "78:an invalid agent id or reason"})
 final class AgentDisableCommand extends AgentStatusVerb {
 
     @Parameters(index = "0", paramLabel = "AGENT_ID", description = "The agent's id.")

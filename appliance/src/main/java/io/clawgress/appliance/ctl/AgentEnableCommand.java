@@ -9,7 +9,8 @@ import picocli.CommandLine.Parameters;
         description = {"Enable a disabled agent. Enabling an active agent changes nothing."},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:the agent is active", "1:no such agent, or the registry cannot be used",
-                "2:bad arguments", "78:an invalid agent id"})
+                "2:bad arguments", "69:the daemon cannot be reached", "77:not allowed (root or the admin group"
+                + " change agents)", "78:an invalid agent id"})
 final class AgentEnableCommand extends AgentStatusVerb {
 
     @Parameters(index = "0", paramLabel = "AGENT_ID", description = "The agent's id.")

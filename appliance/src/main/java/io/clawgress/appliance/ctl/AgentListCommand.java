@@ -1,8 +1,8 @@
 package io.clawgress.appliance.ctl;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.clawgress.appliance.ExitCodes;
+import io.clawgress.appliance.agents.AgentJson;
 import io.clawgress.enforcement.agents.AgentDirectory;
 import io.clawgress.enforcement.agents.AgentRecord;
 import io.clawgress.enforcement.agents.AgentRegistry;
@@ -17,7 +17,8 @@ import java.util.List;
 @Command(name = "list", mixinStandardHelpOptions = true,
         description = {"List the registered agents, by id."},
         exitCodeListHeading = "Exit codes:%n",
-        exitCodeList = {"0:listed (possibly none)", "1:the registry cannot be used", "2:bad arguments"})
+        exitCodeList = {"0:listed (possibly none)", "1:the registry cannot be used", "2:bad arguments",
+                "69:the daemon cannot be reached", "77:not allowed (the socket's group reads agents)"})
 final class AgentListCommand extends AgentVerb {
 
     private static final List<String> HEADER = List.of("AGENT_ID", "STATUS", "TEAM_ID", "PROJECT_ID", "ENVIRONMENT",
@@ -33,22 +34,29 @@ final class AgentListCommand extends AgentVerb {
 
     @Override
     protected int run() throws Failure {
-        AgentDirectory directory;
-        try (AgentRegistry registry = open(false)) {
-            directory = registry == null ? AgentDirectory.EMPTY : registry.snapshot();
-        } catch (AgentRegistryException e) {
-            throw failure(e);
+        JsonNode answer;
+        if (offline()) {
+            AgentDirectory directory;
+            try (AgentRegistry registry = open(false)) {
+                directory = registry == null ? AgentDirectory.EMPTY : registry.snapshot();
+            } catch (AgentRegistryException e) {
+                throw failure(e);
+            }
+            answer = AgentJson.list(registryDir(), directory);
+        } else {
+            answer = get("/v1/agents");
         }
-        List<AgentRecord> agents = directory.records();
         if (json) {
-            ObjectNode o = Json.object();
-            o.put("registry", registryDir().toString());
-            o.put("generation", directory.generation());
-            ArrayNode a = o.putArray("agents");
-            agents.forEach(r -> a.add(AgentJson.agent(r)));
-            out().println(Json.write(o));
+            out().println(Json.write(object(answer)));
             return ExitCodes.OK;
         }
+        List<AgentRecord> agents;
+        try {
+            agents = AgentJson.records(answer);
+        } catch (IllegalArgumentException e) {
+            throw unexpected(e);
+        }
+        long generation = number(answer, "generation");
         if (!agents.isEmpty()) {
             List<List<String>> rows = new ArrayList<>();
             rows.add(HEADER);
@@ -60,7 +68,7 @@ final class AgentListCommand extends AgentVerb {
         }
         long active = agents.stream().filter(AgentRecord::active).count();
         out().println(agents.size() + (agents.size() == 1 ? " agent" : " agents") + " (" + active + " active, "
-                + (agents.size() - active) + " disabled), registry generation " + directory.generation());
+                + (agents.size() - active) + " disabled), registry generation " + generation);
         return ExitCodes.OK;
     }
 

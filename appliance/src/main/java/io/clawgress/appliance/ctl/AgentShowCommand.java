@@ -1,7 +1,8 @@
 package io.clawgress.appliance.ctl;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.clawgress.appliance.ExitCodes;
+import io.clawgress.appliance.agents.AgentJson;
 import io.clawgress.enforcement.agents.AgentDirectory;
 import io.clawgress.enforcement.agents.AgentRecord;
 import io.clawgress.enforcement.agents.AgentRegistry;
@@ -15,6 +16,7 @@ import picocli.CommandLine.Parameters;
         description = {"Show one agent: status and why, team, project, environment, trust tier, note, times."},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:shown", "1:no such agent, or the registry cannot be used", "2:bad arguments",
+                "69:the daemon cannot be reached", "77:not allowed (the socket's group reads agents)",
                 "78:an invalid agent id"})
 final class AgentShowCommand extends AgentVerb {
 
@@ -31,26 +33,30 @@ final class AgentShowCommand extends AgentVerb {
 
     @Override
     protected int run() throws Failure {
+        boolean offline = offline();
         requireId("agent id", agentId);
-        AgentDirectory directory;
-        try (AgentRegistry registry = open(false)) {
-            directory = registry == null ? AgentDirectory.EMPTY : registry.snapshot();
-        } catch (AgentRegistryException e) {
-            throw failure(e);
-        }
-        AgentRecord a = directory.lookup(agentId);
-        if (a == null) {
-            throw new Failure(ExitCodes.FAILURE, registryDir() + ": not_found: agent '" + agentId + "' ("
-                    + directory.size() + " registered)");
+        JsonNode answer;
+        if (offline) {
+            AgentDirectory directory;
+            try (AgentRegistry registry = open(false)) {
+                directory = registry == null ? AgentDirectory.EMPTY : registry.snapshot();
+            } catch (AgentRegistryException e) {
+                throw failure(e);
+            }
+            AgentRecord a = directory.lookup(agentId);
+            if (a == null) {
+                throw new Failure(ExitCodes.FAILURE, registryDir() + ": not_found: agent '" + agentId + "' ("
+                        + directory.size() + " registered)");
+            }
+            answer = AgentJson.show(registryDir(), directory.generation(), a);
+        } else {
+            answer = get(agentPath(agentId, ""));
         }
         if (json) {
-            ObjectNode o = Json.object();
-            o.put("registry", registryDir().toString());
-            o.put("generation", directory.generation());
-            o.set("agent", AgentJson.agent(a));
-            out().println(Json.write(o));
+            out().println(Json.write(object(answer)));
             return ExitCodes.OK;
         }
+        AgentRecord a = agentOf(answer);
         out().println("agent " + a.agentId());
         out().println("  status:        " + a.status().code());
         out().println("  status_reason: " + orDash(a.statusReason()));
@@ -61,7 +67,7 @@ final class AgentShowCommand extends AgentVerb {
         out().println("  note:          " + orDash(a.note()));
         out().println("  created_at:    " + a.createdAt());
         out().println("  updated_at:    " + a.updatedAt());
-        out().println("  registry:      " + registryDir() + ", generation " + directory.generation());
+        out().println("  registry:      " + text(answer, "registry") + ", generation " + number(answer, "generation"));
         return ExitCodes.OK;
     }
 }

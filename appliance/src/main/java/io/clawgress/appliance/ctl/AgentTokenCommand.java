@@ -28,16 +28,21 @@ import java.util.regex.Pattern;
  * (docs/jwt-identity.md#minting-tokens-without-an-identity-provider), or with {@code --generate-key} makes that key:
  * the private half (mode 0600, where tokens are minted) and the key-set file for the bundle's
  * {@value JwtKeySet#BUNDLE_PATH}. A minted token is the only thing printed on stdout, so
- * {@code TOKEN=$(clawgressctl agent token ...)} works.
+ * {@code TOKEN=$(clawgressctl agent token ...)} works. The key stays with the operator: the daemon is only asked
+ * whether the agent is registered and active ({@code GET /v1/agents/{id}}), or with {@code --state-dir} the
+ * registry is read directly.
  */
 @Command(name = "token", mixinStandardHelpOptions = true,
-        description = {"Mint a JWT for an agent with a local Ed25519 key: the token alone is printed on stdout.",
+        description = {"Mint a JWT for an agent with a local Ed25519 key: the token alone is printed on stdout."
+                + " The agent must be registered and active: the daemon is asked (GET /v1/agents/ID), or with"
+                + " --state-dir the registry is read; the key never leaves this machine.",
                 "With --generate-key: create that key (the private key, mode 0600) and the key-set file to put in"
                         + " the policy bundle at " + JwtKeySet.BUNDLE_PATH + "."},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:minted (or the key was written)", "1:the agent is unknown or disabled, the key cannot be"
                 + " read, an output exists (without --force), or the registry cannot be used", "2:bad arguments",
-                "78:an invalid agent id"})
+                "69:the daemon cannot be reached (to check the agent)", "77:not allowed (the socket's group reads"
+                + " agents)", "78:an invalid agent id"})
 final class AgentTokenCommand extends AgentVerb {
 
     /** The largest key file read. */

@@ -35,8 +35,9 @@ import java.util.stream.Stream;
  * atomically) with the segments' mode, 0640: who called what is not for every local user.
  */
 @Command(name = "export", mixinStandardHelpOptions = true,
-        description = {"Export the decision records that match every filter given, oldest first, as JSON Lines (the"
-                + " records as written) or CSV (a fixed column list, RFC 4180)."},
+        description = {"Export the decision records (with --type, others too, such as admin API calls) that match every"
+                + " filter given, oldest first, as JSON Lines (the records as written) or CSV (a fixed column list,"
+                + " RFC 4180)."},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:exported (possibly no record)",
                 "1:the output exists (without --force) or cannot be written", "2:bad arguments",

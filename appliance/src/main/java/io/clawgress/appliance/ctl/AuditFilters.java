@@ -25,10 +25,12 @@ final class AuditFilters {
 
     /** Every record type, and what {@code --type} defaults to: the decision records. */
     static final List<String> TYPES = List.of(FlowRecordFields.TYPE_FLOW, FlowRecordFields.TYPE_REQUEST,
-            FlowRecordFields.TYPE_GAP, AuditFields.TYPE_CHECKPOINT, AuditFields.TYPE_RETENTION);
+            AuditFields.TYPE_ADMIN, FlowRecordFields.TYPE_GAP, AuditFields.TYPE_CHECKPOINT,
+            AuditFields.TYPE_RETENTION);
     static final Set<String> DECISIONS = Set.of(FlowRecordFields.TYPE_FLOW, FlowRecordFields.TYPE_REQUEST);
 
-    @Option(names = "--agent", paramLabel = "ID", description = "Only records of this agent (identity.agent_id).")
+    @Option(names = "--agent", paramLabel = "ID", description = "Only records of this agent (identity.agent_id), and"
+            + " admin calls on it (agent.* actions whose target is ID).")
     String agent;
 
     @Option(names = "--since", paramLabel = "T", converter = TimeConverter.class,
@@ -53,7 +55,8 @@ final class AuditFilters {
     String destination;
 
     @Option(names = "--type", paramLabel = "TYPE", split = ",", converter = TypeConverter.class,
-            description = "Record types: flow, request, gap, checkpoint, retention, or all (default: flow,request).")
+            description = "Record types: flow, request, admin, gap, checkpoint, retention, or all (default:"
+                    + " flow,request).")
     List<String> types;
 
     /**

@@ -6,27 +6,42 @@ import io.clawgress.enforcement.audit.CanonicalJson;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
+import static io.clawgress.enforcement.audit.AuditFields.ACTION;
 import static io.clawgress.enforcement.audit.AuditFields.CHECKPOINT_OF;
 import static io.clawgress.enforcement.audit.AuditFields.DELETED_BYTES;
 import static io.clawgress.enforcement.audit.AuditFields.DELETED_SEGMENTS;
+import static io.clawgress.enforcement.audit.AuditFields.GID;
 import static io.clawgress.enforcement.audit.AuditFields.KEY_ID;
+import static io.clawgress.enforcement.audit.AuditFields.METHOD;
+import static io.clawgress.enforcement.audit.AuditFields.OUTCOME;
+import static io.clawgress.enforcement.audit.AuditFields.PATH;
+import static io.clawgress.enforcement.audit.AuditFields.PID;
 import static io.clawgress.enforcement.audit.AuditFields.RETAINED_FROM_SEQ;
 import static io.clawgress.enforcement.audit.AuditFields.SEQ;
+import static io.clawgress.enforcement.audit.AuditFields.TARGET;
+import static io.clawgress.enforcement.audit.AuditFields.TYPE_ADMIN;
 import static io.clawgress.enforcement.audit.AuditFields.TYPE_CHECKPOINT;
 import static io.clawgress.enforcement.audit.AuditFields.TYPE_RETENTION;
+import static io.clawgress.enforcement.audit.AuditFields.UID;
 import static io.clawgress.enforcement.flowlog.FlowRecordFields.*;
 
 /**
  * How {@code audit tail|query|export} print records: one human line, the record's JSON line, or a CSV row. Values come
- * from the records, and some of them (SNI, Host, request target) from the agents' traffic: in human lines, control
- * and format characters are escaped so a record cannot drive the terminal.
+ * from the records, and some of them (SNI, Host, request target, an admin call's path) from the agents' traffic or
+ * local callers: in human lines, control and format characters are escaped so a record cannot drive the terminal.
  */
 final class AuditFormat {
 
-    /** The CSV columns in order (docs/clawgressctl.md); agent_id and auth come from {@code identity}. */
+    /**
+     * The CSV columns in order (docs/clawgressctl.md): each is the record field of that name (agent_id and auth come
+     * from {@code identity}), so every record type fills the columns it has. Admin records share time, type, status
+     * and detail with the decision records; their own fields come last, after the decision columns, so the columns
+     * of decision records keep their places.
+     */
     static final List<String> CSV_COLUMNS = List.of(TIME, TYPE, FLOW_ID, SEQUENCE, AGENT_ID, AUTH, SOURCE,
             ORIGINAL_DESTINATION, SNI, HTTP_HOST, HTTP_METHOD, HTTP_TARGET, VERDICT, RULE, POLICY_REVISION,
-            TERMINATION, BYTES_UP, BYTES_DOWN, DURATION_MS, STATUS, CODE, UPSTREAM_STATUS);
+            TERMINATION, BYTES_UP, BYTES_DOWN, DURATION_MS, STATUS, CODE, UPSTREAM_STATUS, UID, GID, PID, METHOD, PATH,
+            ACTION, TARGET, OUTCOME, DETAIL);
 
     /** RFC 4180 §2: records end with CRLF. */
     static final String CSV_EOL = "\r\n";
@@ -38,7 +53,8 @@ final class AuditFormat {
      * One line per record, for people:
      * {@code TIME TYPE VERDICT agent=ID dst=ADDR sni=NAME host=NAME METHOD TARGET rule=ID END}, where a flow ends with
      * its termination and a request with its status and code ({@code forwarded}, the upstream's status and, when the
-     * connection ended first, its ending, when it was relayed).
+     * connection ended first, its ending, when it was relayed). An admin call is
+     * {@code TIME admin uid=UID ACTION target=ID OUTCOME STATUS detail=TEXT} (target and detail when it has them).
      */
     static String line(JsonNode r) {
         StringBuilder b = new StringBuilder();
@@ -46,6 +62,7 @@ final class AuditFormat {
         String type = r.path(TYPE).asText("?");
         switch (type) {
             case TYPE_FLOW, TYPE_REQUEST -> decision(b, r, type);
+            case TYPE_ADMIN -> admin(b, r);
             case TYPE_GAP -> {
                 b.append(TYPE_GAP);
                 field(b, "dropped", r.get(DROPPED));
@@ -71,6 +88,18 @@ final class AuditFormat {
             }
         }
         return b.toString().stripTrailing();
+    }
+
+    private static void admin(StringBuilder b, JsonNode r) {
+        b.append(String.format("%-7s", TYPE_ADMIN));
+        field(b, "uid", r.get(UID));
+        b.append(' ').append(safe(orDash(r, ACTION)));
+        field(b, "target", r.get(TARGET));
+        b.append(' ').append(safe(orDash(r, OUTCOME)));
+        if (r.hasNonNull(STATUS)) {
+            b.append(' ').append(safe(scalar(r.get(STATUS))));
+        }
+        field(b, "detail", r.get(DETAIL));
     }
 
     private static void decision(StringBuilder b, JsonNode r, String type) {

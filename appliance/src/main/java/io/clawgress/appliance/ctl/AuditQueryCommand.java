@@ -20,7 +20,8 @@ import java.util.stream.Stream;
  * is streamed too, so a large answer never sits in memory).
  */
 @Command(name = "query", mixinStandardHelpOptions = true,
-        description = {"Print the decision records that match every filter given, oldest first."},
+        description = {"Print the decision records (with --type, others too, such as admin API calls) that match every"
+                + " filter given, oldest first."},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:printed (possibly no record)", "2:bad arguments", "78:the directory cannot be read"})
 final class AuditQueryCommand extends AuditVerb {

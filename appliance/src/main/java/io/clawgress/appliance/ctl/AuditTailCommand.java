@@ -19,9 +19,9 @@ import java.util.List;
  * and never holds a segment open between polls.
  */
 @Command(name = "tail", mixinStandardHelpOptions = true,
-        description = {"Print the last N decision records (flows and requests), one line each, oldest first. With -f,"
-                + " go on printing new records as they are written, across segment rotation, until interrupted"
-                + " (Ctrl-C)."},
+        description = {"Print the last N decision records (flows and requests; --type admin for admin API calls), one"
+                + " line each, oldest first. With -f, go on printing new records as they are written, across segment"
+                + " rotation, until interrupted (Ctrl-C)."},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:printed (possibly nothing)", "2:bad arguments", "78:the directory cannot be read"})
 final class AuditTailCommand extends AuditVerb {

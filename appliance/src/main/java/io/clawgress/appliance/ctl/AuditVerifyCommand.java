@@ -146,6 +146,9 @@ final class AuditVerifyCommand extends AuditVerb {
         out().println("  segments:    " + r.segments());
         out().println("  records:     " + r.records() + (broken ? " verified before it" : "")
                 + (r.records() > 0 ? " (seq " + r.firstSeq() + ".." + r.lastSeq() + ")" : ""));
+        if (!r.types().isEmpty()) {
+            out().println("  by type:     " + byType(r));
+        }
         if (r.lastHash() != null) {
             out().println("  last hash:   " + r.lastHash());
         }
@@ -154,6 +157,22 @@ final class AuditVerifyCommand extends AuditVerb {
                 : ", signatures NOT checked (--no-key): only their form was"));
         out().println("  unsigned:    " + r.unsignedRecords() + (r.unsignedRecords() == 1 ? " record" : " records")
                 + " after the last checkpoint (chained, not yet signed)");
+    }
+
+    /** {@code 30 flow, 5 request, 2 admin, 8 checkpoint}: known types in {@link AuditFilters#TYPES} order first. */
+    private static String byType(AuditVerifier.Result r) {
+        List<String> parts = new ArrayList<>();
+        for (String type : orderedTypes(r)) {
+            parts.add(r.types().get(type) + " " + AuditFormat.safe(type));
+        }
+        return String.join(", ", parts);
+    }
+
+    private static List<String> orderedTypes(AuditVerifier.Result r) {
+        List<String> out = new ArrayList<>();
+        AuditFilters.TYPES.stream().filter(r.types()::containsKey).forEach(out::add);
+        r.types().keySet().stream().filter(t -> !AuditFilters.TYPES.contains(t)).forEach(out::add);
+        return out;
     }
 
     private static String keyList(Map<Path, PublicKey> trusted) {
@@ -198,6 +217,8 @@ final class AuditVerifyCommand extends AuditVerb {
         o.put("last_hash", r.lastHash());
         o.put("checkpoints", r.checkpoints());
         o.put("unsigned_records", r.unsignedRecords());
+        ObjectNode types = o.putObject("types");
+        orderedTypes(r).forEach(t -> types.put(t, r.types().get(t)));
         o.put("signatures_checked", r.signaturesChecked());
         ArrayNode k = o.putArray("keys");
         trusted.forEach((file, key) -> {

@@ -7,7 +7,10 @@ import picocli.CommandLine.Spec;
 
 import java.util.concurrent.Callable;
 
-/** {@code clawgressctl ca}: the gateway's CAs in {@code state_dir/intercept-ca} (docs/clawgressctl.md). */
+/**
+ * {@code clawgressctl ca}: the gateway's CAs in {@code state_dir/intercept-ca}, from the daemon or offline with
+ * {@code --state-dir} (docs/clawgressctl.md).
+ */
 @Command(name = "ca", mixinStandardHelpOptions = true,
         description = {"The gateway's certificate authorities (STATE_DIR/intercept-ca): the intercept root that"
                 + " agents trust, and the agents' CA that agent client certificates chain to."},

@@ -1,20 +1,19 @@
 package io.clawgress.appliance.ctl;
 
 import io.clawgress.appliance.ExitCodes;
-import io.clawgress.enforcement.bundle.Pem;
-import io.clawgress.intercept.ca.AgentCertIssuer;
+import io.clawgress.appliance.agents.CaExport;
 import io.clawgress.intercept.ca.CaException;
-import io.clawgress.intercept.ca.InterceptCa;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 
 /**
- * {@code clawgressctl ca export}: a CA certificate as PEM, on stdout or into a file (mode 0644). Reads only the
+ * {@code clawgressctl ca export}: a CA certificate as PEM, on stdout or into a file (mode 0644), from the daemon
+ * ({@code GET /v1/ca/intercept}, {@code GET /v1/ca/agents}) or with {@code --state-dir} from the files. Reads only the
  * certificate, never the key, and creates nothing: a state dir without a CA is an error, not a reason to make one.
  */
 @Command(name = "export", mixinStandardHelpOptions = true,
@@ -23,12 +22,14 @@ import java.security.cert.X509Certificate;
                 + " needs no access to the CA's key."},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:exported", "1:there is no CA yet, it is unusable, or the output cannot be written",
-                "2:bad arguments"})
-final class CaExportCommand extends CtlCommand {
+                "2:bad arguments", "69:the daemon cannot be reached", "77:not allowed (the socket's group reads"
+                + " CAs)"})
+final class CaExportCommand extends ApiVerb {
 
     @Option(names = "--state-dir", paramLabel = "DIR",
-            description = "The gateway's state_dir, which holds intercept-ca/ (default: ${DEFAULT-VALUE}).")
-    Path stateDir = AgentVerb.DEFAULT_STATE_DIR;
+            description = "Offline: read DIR/intercept-ca/ directly instead of asking the daemon (no daemon needed;"
+                    + " the certificates are world-readable).")
+    Path stateDir;
 
     @Option(names = "--out", paramLabel = "FILE",
             description = "Write the PEM to FILE (mode 0644, replaced atomically) instead of stdout.")
@@ -39,33 +40,36 @@ final class CaExportCommand extends CtlCommand {
 
     @Override
     protected int run() throws Failure {
-        if (!Files.isDirectory(stateDir)) {
-            throw new Failure(ExitCodes.FAILURE, stateDir + ": no such directory (expected: the gateway's state_dir;"
-                    + " --state-dir DIR names another)");
+        if (stateDir != null && socket != null) {
+            throw usage("--state-dir (offline) and --socket (online) exclude each other");
         }
-        Path caDir = InterceptCa.directoryIn(stateDir);
         String pem;
-        try {
-            pem = agents ? certificatePem(AgentCertIssuer.readCaCertificate(caDir)) : InterceptCa.exportPem(caDir);
-        } catch (CaException e) {
-            String hint = agents
-                    ? " (there is no agents' CA yet: clawgressd creates it at its first start, or the first"
-                            + " 'clawgressctl agent cert' does)"
-                    : " (there is no intercept CA yet: clawgressd creates it at its first start)";
-            Path certFile = caDir.resolve(agents ? AgentCertIssuer.CERT_FILE : InterceptCa.CERT_FILE);
-            throw new Failure(ExitCodes.FAILURE, e.getMessage() + (Files.exists(certFile) ? "" : hint));
+        if (stateDir != null) {
+            if (!Files.isDirectory(stateDir)) {
+                throw new Failure(ExitCodes.FAILURE, stateDir + ": no such directory (expected: the gateway's"
+                        + " state_dir; --state-dir DIR names another)");
+            }
+            try {
+                pem = CaExport.pem(stateDir, agents);
+            } catch (CaException e) {
+                throw new Failure(ExitCodes.FAILURE, e.getMessage());
+            }
+        } else {
+            AdminClient.Response r = request("GET", agents ? "/v1/ca/agents" : "/v1/ca/intercept", null, null);
+            if (r.status() != 200) {
+                throw apiFailure(r);
+            }
+            pem = new String(r.body(), StandardCharsets.US_ASCII);
+            if (!pem.startsWith("-----BEGIN CERTIFICATE-----")) {
+                throw new Failure(ExitCodes.FAILURE, spec.qualifiedName(" ") + ": unexpected answer from the daemon"
+                        + " (expected: a PEM certificate)");
+            }
         }
         return printOrWrite(out, pem, (agents ? "the agents' CA" : "the intercept root CA") + " certificate");
     }
 
-    /** PEM as the CA library writes it (RFC 7468 §5: 64-column base64 between the CERTIFICATE boundaries). */
+    /** PEM as the CA library writes it (RFC 7468 §5). */
     static String certificatePem(X509Certificate cert) {
-        byte[] der;
-        try {
-            der = cert.getEncoded();
-        } catch (CertificateEncodingException e) {
-            throw new IllegalStateException("cannot encode a certificate just parsed", e);
-        }
-        return Pem.encode("CERTIFICATE", der);
+        return CaExport.certificatePem(cert);
     }
 }

@@ -17,7 +17,8 @@ import java.util.concurrent.Callable;
 @Command(name = "clawgressctl", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Operate a Clawgress gateway.",
         subcommands = {BundleCommand.class, PolicyCommand.class, AgentCommand.class, CaCommand.class,
-                AuditCommand.class})
+                AuditCommand.class, StatusCommand.class, MetricsCommand.class, FlowsCommand.class,
+                QuotaCommand.class})
 public final class ClawgressctlCommand implements Callable<Integer> {
 
     @Spec

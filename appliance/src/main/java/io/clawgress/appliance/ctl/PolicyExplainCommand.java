@@ -1,46 +1,49 @@
 package io.clawgress.appliance.ctl;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.clawgress.api.AuthMethod;
-import io.clawgress.api.FlowFacts;
-import io.clawgress.api.Identity;
-import io.clawgress.api.PeekFacts;
 import io.clawgress.appliance.ExitCodes;
-import io.clawgress.enforcement.net.HostPattern;
+import io.clawgress.appliance.explain.ExplainQuery;
 import io.clawgress.enforcement.policy.Explanation;
-import io.clawgress.enforcement.policy.PolicyExplainer;
-import io.clawgress.enforcement.policy.scenario.Endpoints;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * {@code clawgressctl policy explain}: the decision ladder for one flow: how the agent was identified, which policies
- * apply, each rule in decision order with why it matched or not, and the decision.
+ * apply, each rule in decision order with why it matched or not, and the decision. Offline against a directory or a
+ * bundle; without one (or with {@code --live}) against the running daemon's active snapshot
+ * ({@code GET /v1/policy/explain}), with the same code ({@link ExplainQuery}).
  */
 @Command(name = "explain", mixinStandardHelpOptions = true,
         description = {"Explain how the policy decides one flow: identity, applying policies, every candidate rule in"
-                + " decision order with why it matched or not, and the decision."},
+                + " decision order with why it matched or not, and the decision.",
+                "With DIR|BUNDLE: offline, that policy. Without (or with --live): the running daemon's active"
+                        + " policy, through its admin socket; the answer names the revision it was evaluated"
+                        + " against."},
         exitCodeListHeading = "Exit codes:%n",
-        exitCodeList = {"0:explained (whatever the verdict)", "2:bad arguments",
-                "78:the policy is invalid, or the bundle or key set cannot be used"})
-final class PolicyExplainCommand extends PolicyVerb {
+        exitCodeList = {"0:explained (whatever the verdict)", "1:the daemon refused the request (live)",
+                "2:bad arguments", "69:the daemon cannot be reached (live)",
+                "77:not allowed (live: the socket's group is needed to read)",
+                "78:the policy is invalid, or the bundle or key set cannot be used (offline)"})
+final class PolicyExplainCommand extends ApiVerb {
 
-    static final List<String> IDENTITY_KEYS = List.of("agent_id", "team_id", "project_id", "environment",
-            "trust_tier", "auth", "active");
-    private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}");
-    private static final Pattern TARGET = Pattern.compile("[\\x21-\\x7e]{1,8000}");
+    @Mixin
+    TrustOptions trust;
 
-    @Parameters(index = "0", paramLabel = "DIR|BUNDLE", description = "A policy directory or a signed bundle.")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "DIR|BUNDLE",
+            description = "A policy directory or a signed bundle; without it, the daemon's active policy.")
     Path input;
+
+    @Option(names = "--live", description = "Explain against the running daemon's active policy (the default when"
+            + " no DIR|BUNDLE is given).")
+    boolean live;
 
     @Option(names = "--source", required = true, paramLabel = "IP[:PORT]",
             description = "The agent's address (e.g. 10.10.1.7 or [2001:db8::7]:40000).")
@@ -74,7 +77,8 @@ final class PolicyExplainCommand extends PolicyVerb {
     @Option(names = "--all", description = "List every rule, also those naming other destinations.")
     boolean all;
 
-    @Option(names = "--json", description = "Print the explanation as JSON.")
+    @Option(names = "--json", description = "Print the explanation as JSON (docs/schemas/policy-explain.schema.json;"
+            + " live, with the active policy it was evaluated against).")
     boolean json;
 
     @Override
@@ -84,10 +88,24 @@ final class PolicyExplainCommand extends PolicyVerb {
 
     @Override
     protected int run() throws Failure {
-        FlowFacts facts = facts();
-        Identity given = identity.isEmpty() ? null : givenIdentity();
-        PolicyInput.Loaded loaded = load(input);
-        Explanation e = PolicyExplainer.explain(loaded.snapshot(), facts, given);
+        ExplainQuery query;
+        try {
+            query = ExplainQuery.parse(source, dest, sni, tls, host, method, path, identity, k -> "--" + k);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
+        if (input == null || live) {
+            return live();
+        }
+        if (socket != null) {
+            throw usage("--socket asks the daemon: give no DIR|BUNDLE (or --live) to explain its active policy");
+        }
+        if (PolicyInput.isBundle(input) && trust.trustedKeys == null) {
+            throw usage(input + " " + PolicyInput.NEEDS_KEYS);
+        }
+        PolicyInput.Loaded loaded = PolicyInput.load(input, trust.trustedKeys,
+                trust.at != null ? trust.at : clock().instant());
+        Explanation e = query.explain(loaded.snapshot());
         if (json) {
             ObjectNode o = Json.explanation(e);
             o.put("input", loaded.label());
@@ -100,92 +118,44 @@ final class PolicyExplainCommand extends PolicyVerb {
         return ExitCodes.OK;
     }
 
-    private FlowFacts facts() {
-        InetSocketAddress src = endpoint("--source", source, false);
-        InetSocketAddress dst = endpoint("--dest", dest, true);
-        boolean http = host != null || method != null || path != null;
-        if (http && (sni != null || tls)) {
-            throw usage("--sni/--tls and --host/--method/--path describe different protocols (expected: TLS or"
-                    + " HTTP, not both)");
+    /** {@code GET /v1/policy/explain}: the same query, evaluated by the daemon against its active snapshot. */
+    private int live() throws Failure {
+        if (input != null) {
+            throw usage("--live explains the daemon's active policy: give no DIR|BUNDLE with it");
         }
-        PeekFacts peek;
-        if (sni != null || tls) {
-            peek = PeekFacts.tls(sni == null ? null : name("--sni", sni, false), List.of(), false);
-        } else if (http) {
-            String m = method != null ? method : "GET";
-            String t = path != null ? path : "/";
-            if (!TOKEN.matcher(m).matches()) {
-                throw usage("--method '" + m + "' (expected: an HTTP method such as GET)");
-            }
-            if (!TARGET.matcher(t).matches()) {
-                throw usage("--path '" + t + "' (expected: a request-target such as /v1/chat: printable ASCII, no"
-                        + " spaces)");
-            }
-            peek = PeekFacts.http(host == null ? null : name("--host", host, true), m, t);
-        } else {
-            peek = PeekFacts.opaque();
+        if (trust.trustedKeys != null || trust.at != null) {
+            throw usage("--trusted-keys and --at check a BUNDLE offline; the daemon's active policy is verified"
+                    + " already");
         }
-        return new FlowFacts("explain", src, dst, peek);
+        StringBuilder q = new StringBuilder("/v1/policy/explain?source=").append(FlowsCommand.encode(source))
+                .append("&dest=").append(FlowsCommand.encode(dest));
+        append(q, "sni", sni);
+        append(q, "tls", tls ? "true" : null);
+        append(q, "host", host);
+        append(q, "method", method);
+        append(q, "path", path);
+        if (!identity.isEmpty()) {
+            StringBuilder id = new StringBuilder();
+            identity.forEach((k, v) -> id.append(id.isEmpty() ? "" : ",").append(k).append('=').append(v));
+            append(q, "identity", id.toString());
+        }
+        append(q, "all", all ? "true" : null);
+        if (json) {
+            JsonNode r = get(q.toString());
+            printJson(r);
+            return ExitCodes.OK;
+        }
+        AdminClient.Response r = request("GET", q.append("&format=text").toString(), null, null);
+        if (r.status() != 200) {
+            throw apiFailure(r);
+        }
+        out().print(new String(r.body(), StandardCharsets.UTF_8));
+        return ExitCodes.OK;
     }
 
-    private InetSocketAddress endpoint(String option, String text, boolean portRequired) {
-        try {
-            return Endpoints.parse(text, portRequired);
-        } catch (IllegalArgumentException e) {
-            throw usage(option + " " + e.getMessage());
-        }
-    }
-
-    /** As the peek stage yields names: lower-case A-labels; an HTTP Host may be an IP literal. */
-    private String name(String option, String text, boolean ipAllowed) {
-        if (ipAllowed) {
-            try {
-                Endpoints.address(text.startsWith("[") && text.endsWith("]") ? text.substring(1, text.length() - 1)
-                        : text);
-                return text.toLowerCase(Locale.ROOT);
-            } catch (IllegalArgumentException e) {
-                // not an address: a name
-            }
-        }
-        if (text.startsWith("*")) {
-            throw usage(option + " '" + text + "' (expected: a host name; a flow claims one name, never a wildcard)");
-        }
-        try {
-            return HostPattern.parse(text).toString();
-        } catch (IllegalArgumentException e) {
-            throw usage(option + " " + e.getMessage());
-        }
-    }
-
-    private Identity givenIdentity() {
-        for (String key : identity.keySet()) {
-            if (!IDENTITY_KEYS.contains(key)) {
-                throw usage("--identity " + key + " (expected one of: " + String.join(", ", IDENTITY_KEYS) + ")");
-            }
-        }
-        String agent = identity.get("agent_id");
-        String authText = identity.get("auth");
-        if (agent == null || authText == null) {
-            throw usage("--identity needs agent_id and auth (e.g. --identity agent_id=bot,auth=jwt)");
-        }
-        AuthMethod auth = null;
-        for (AuthMethod a : AuthMethod.values()) {
-            if (a.code().equals(authText)) {
-                auth = a;
-            }
-        }
-        if (auth == null) {
-            throw usage("--identity auth=" + authText + " (expected: subnet, api_key, jwt or mtls)");
-        }
-        String active = identity.getOrDefault("active", "true");
-        if (!active.equals("true") && !active.equals("false")) {
-            throw usage("--identity active=" + active + " (expected: true or false)");
-        }
-        try {
-            return new Identity(agent, identity.get("team_id"), identity.get("project_id"),
-                    identity.get("environment"), identity.get("trust_tier"), auth, Boolean.parseBoolean(active));
-        } catch (IllegalArgumentException e) {
-            throw usage("--identity " + e.getMessage());
+    private static void append(StringBuilder q, String name, String value) {
+        if (value != null) {
+            q.append('&').append(name).append('=').append(FlowsCommand.encode(value));
         }
     }
 }

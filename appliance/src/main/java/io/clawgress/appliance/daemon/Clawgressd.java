@@ -3,6 +3,8 @@ package io.clawgress.appliance.daemon;
 import io.clawgress.api.FlowDecider;
 import io.clawgress.appliance.Version;
 import io.clawgress.appliance.config.ClawgressConfig;
+import io.clawgress.appliance.metrics.GatewayMetrics;
+import io.clawgress.appliance.metrics.PrometheusEndpoint;
 import io.clawgress.api.AuditSink;
 import io.clawgress.enforcement.audit.AuditKey;
 import io.clawgress.enforcement.audit.AuditLog;
@@ -22,6 +24,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -43,9 +46,23 @@ public final class Clawgressd implements AutoCloseable {
     private final TransparentProxy proxy;
     private final ScheduledExecutorService limiterSweep;
     private final AuditLog audit;
+    private final GatewayMetrics metrics;
+    /** The TCP scrape endpoint, or {@code null} when {@code metrics.listen} is off. */
+    private final PrometheusEndpoint metricsEndpoint;
+    /** The admin API; set once by start, after the daemon is built (its routes reach the daemon). */
+    private volatile io.clawgress.appliance.admin.AdminServer admin;
+    /** The rate limiter of every decision (GET /v1/quotas); set once by start. */
+    private volatile RateLimiter limiter;
+    /** SIGHUP and POST /v1/reload; set once by start. */
+    private volatile Reloader reloader;
+    /** How long close() lets open flows finish; a reload may change it. */
+    private volatile Duration drainTimeout = ClawgressConfig.DEFAULT_DRAIN_TIMEOUT;
 
     private Clawgressd(JsonLinesFlowLog flowLog, AuditLog audit, PolicyService policy, IdentityService identity,
-                       TransparentProxy proxy, ScheduledExecutorService limiterSweep) {
+                       TransparentProxy proxy, ScheduledExecutorService limiterSweep, GatewayMetrics metrics,
+                       PrometheusEndpoint metricsEndpoint) {
+        this.metrics = metrics;
+        this.metricsEndpoint = metricsEndpoint;
         this.audit = audit;
         this.flowLog = flowLog;
         this.policy = policy;
@@ -60,6 +77,14 @@ public final class Clawgressd implements AutoCloseable {
      * @throws StartException with an operator-readable reason
      */
     public static Clawgressd start(ClawgressConfig config) throws StartException {
+        return start(config, SdNotify.disabled());
+    }
+
+    /**
+     * As {@link #start(ClawgressConfig)}, telling systemd about reloads through {@code notify} (readiness and
+     * stopping are the caller's to announce).
+     */
+    public static Clawgressd start(ClawgressConfig config, SdNotify notify) throws StartException {
         Clock clock = Clock.systemUTC();
         Deque<Runnable> undo = new ArrayDeque<>();
         try {
@@ -86,6 +111,15 @@ public final class Clawgressd implements AutoCloseable {
                 }
                 undo.push(flowLog::close);
             }
+            // Metrics count the same records the logs get (MetricsSink), and read the logs' own counters.
+            GatewayMetrics metrics = new GatewayMetrics(Version.get());
+            undo.push(metrics::close);
+            if (audit != null) {
+                metrics.bindAudit(audit);
+            }
+            if (flowLog != null) {
+                metrics.bindFlowLog(flowLog);
+            }
             List<AuditSink> sinks = new ArrayList<>(2);
             if (audit != null) {
                 sinks.add(audit);
@@ -93,9 +127,16 @@ public final class Clawgressd implements AutoCloseable {
             if (flowLog != null) {
                 sinks.add(flowLog);
             }
-            AuditSink sink = sinks.size() == 1 ? sinks.get(0) : new TeeSink(sinks);
+            AuditSink sink = metrics.sink(sinks.size() == 1 ? sinks.get(0) : new TeeSink(sinks));
             PolicyService policy = PolicyService.start(config.policy(), clock);
             undo.push(policy::close);
+            metrics.bindPolicyRevision(() -> policy.active().revision());
+            policy.activator().ifPresent(a -> {
+                if (a.lastResult() != null) {
+                    metrics.activation(a.lastResult()); // the restore, before any source runs
+                }
+                a.onResult(metrics::activation);
+            });
             IdentityService identity = IdentityService.start(config.identity(), config.policy().stateDir(),
                     policy.agentDirectory(), policy.active(), clock);
             undo.push(identity::close);
@@ -114,22 +155,39 @@ public final class Clawgressd implements AutoCloseable {
             try {
                 proxy = TransparentProxy.start(config.proxy(), new PolicyDecider(policy.snapshots(),
                         policy.agentDirectory(), limiter, System::nanoTime), sink, identity.gateSettings(),
-                        identity.interceptServices(), auditLog == null ? () -> true : auditLog::accepting);
+                        identity.interceptServices(), auditLog == null ? () -> true : auditLog::accepting, metrics);
             } catch (TransparentProxy.ListenerException e) {
                 throw new StartException(e.getMessage(), e);
             }
             undo.push(() -> proxy.stop(STOP_GRACE));
+            metrics.bindConnections(proxy::openConnections);
+            PrometheusEndpoint metricsEndpoint = startMetricsEndpoint(config, metrics);
+            if (metricsEndpoint != null) {
+                undo.push(metricsEndpoint::close);
+            }
             policy.startSources(active -> {
                 identity.policyActivated(active);
                 revokeDenied(proxy, active);
             }, agents -> revokeAgents(proxy, agents));
+            Clawgressd daemon = new Clawgressd(flowLog, audit, policy, identity, proxy, limiterSweep, metrics,
+                    metricsEndpoint);
+            daemon.drainTimeout = config.drainTimeout();
+            daemon.limiter = limiter;
+            daemon.reloader = new Reloader(config, new ReloadParts(policy, identity, flowLog,
+                    d -> daemon.drainTimeout = d), notify, clock);
+            StatusReport status = new StatusReport(config, clock.instant(), clock, policy, proxy, audit,
+                    () -> daemon.metricsEndpoint == null ? null : daemon.metricsEndpoint.address(), () -> {
+                        ReloadResult last = daemon.lastReload();
+                        return last == null ? null : AdminService.reload(last);
+                    });
+            daemon.admin = AdminService.start(config, AdminService.routes(daemon, status), audit, clock);
             ActivePolicy active = policy.active();
             log.info("{}: version {}, listening on {} ({}), policy {}, audit log {}{}", READY_MESSAGE, Version.get(),
                     Addresses.hostPort(config.proxy().listen()), proxy.transport().code(), describe(active),
                     audit == null ? "DISABLED" : config.audit().dir(),
                     flowLog == null ? "" : ", flow log " + config.flowLog().path());
             undo.clear();
-            return new Clawgressd(flowLog, audit, policy, identity, proxy, limiterSweep);
+            return daemon;
         } finally {
             while (!undo.isEmpty()) {
                 try {
@@ -138,6 +196,23 @@ public final class Clawgressd implements AutoCloseable {
                     log.warn("cleaning up after a failed start", e);
                 }
             }
+        }
+    }
+
+    /** Starts {@code GET /metrics} on {@code metrics.listen}, or returns {@code null} when it is off. */
+    private static PrometheusEndpoint startMetricsEndpoint(ClawgressConfig config, GatewayMetrics metrics)
+            throws StartException {
+        if (config.metrics() == null || !config.metrics().enabled()) {
+            log.info("metrics: TCP endpoint off (metrics.listen: null); GET /v1/metrics on the admin socket");
+            return null;
+        }
+        try {
+            PrometheusEndpoint endpoint = PrometheusEndpoint.start(config.metrics().listen(), metrics);
+            log.info("metrics: Prometheus text at http://{}{} and GET /v1/metrics on the admin socket",
+                    Addresses.hostPort(endpoint.address()), PrometheusEndpoint.PATH);
+            return endpoint;
+        } catch (IOException e) {
+            throw new StartException("metrics.listen: " + e.getMessage(), e);
         }
     }
 
@@ -182,12 +257,79 @@ public final class Clawgressd implements AutoCloseable {
         return proxy;
     }
 
+    /** The rate limiter that outlives policy snapshots (its buckets are what {@code quota show} shows). */
+    RateLimiter rateLimiter() {
+        return limiter;
+    }
+
+    /** The policy service: its activator and store are what the admin API's bundle endpoints reach. */
+    PolicyService policyService() {
+        return policy;
+    }
+
+    /** The daemon's open agent registry (the admin API writes it), or null when it runs without a policy. */
+    io.clawgress.enforcement.agents.AgentRegistry agentRegistry() {
+        return policy.registry();
+    }
+
+    /** The gateway's state_dir (a change needs a restart). */
+    java.nio.file.Path stateDir() {
+        return policy.settings().stateDir();
+    }
+
+    /** The SPIFFE trust domain of agent certificates (a change needs a restart). */
+    String trustDomain() {
+        return identity.trustDomain();
+    }
+
+    /** The daemon's metrics: {@link GatewayMetrics#scrape()} for {@code GET /v1/metrics}. */
+    public GatewayMetrics metrics() {
+        return metrics;
+    }
+
+    /**
+     * Reloads the config file (SIGHUP, {@code POST /v1/reload}) on the reload thread, after any reload already
+     * running: what is reloadable is applied without touching open connections, the rest is reported as needing a
+     * restart, and an invalid file changes nothing. Any thread; never blocks.
+     */
+    public CompletableFuture<ReloadResult> reloadAsync() {
+        return reloader.submit();
+    }
+
+    /** {@link #reloadAsync()}, waiting for the result. Blocks the caller (never an event loop). */
+    public ReloadResult reload() {
+        try {
+            return reloadAsync().join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof IllegalStateException ise ? ise
+                    : new IllegalStateException("reload failed: " + e.getCause(), e.getCause());
+        }
+    }
+
+    /** The last reload's result, or {@code null} when there was none since start. */
+    public ReloadResult lastReload() {
+        return reloader.last();
+    }
+
+    /** How long a stop lets open flows finish ({@code timeouts.drain}, as last loaded). */
+    public Duration drainTimeout() {
+        return drainTimeout;
+    }
+
     /** Stops accepting, ends open flows ({@code shutdown}), writes their records, seals the audit log. */
     @Override
     public void close() {
         log.info("clawgressd stopping: {} open connection(s)", proxy.openConnections());
+        // First, so the listener closes at once; open flows finish within the drain timeout or are cut as shutdown.
+        // The policy (and the admin API) stay up meanwhile: draining flows are still decided and revocable.
+        TransparentProxy.DrainResult drained = proxy.drain(drainTimeout);
+        log.info("drain: {} open flow(s) at the stop: {} finished within {} ms, {} cut (shutdown)", drained.open(),
+                drained.finished(), drainTimeout.toMillis(), drained.cut());
+        if (admin != null) {
+            admin.close();
+        }
+        reloader.close();
         policy.close();
-        proxy.stop(STOP_GRACE);
         limiterSweep.shutdownNow();
         identity.close();
         if (audit != null) {
@@ -206,6 +348,11 @@ public final class Clawgressd implements AutoCloseable {
             }
             log.info("flow log: {} record(s) written", flowLog.written());
         }
+        // Scrapes keep working through the drain; they end with the daemon.
+        if (metricsEndpoint != null) {
+            metricsEndpoint.close();
+        }
+        metrics.close();
         log.info("clawgressd stopped; flows by termination: {}", proxy.terminationCounts().summary());
     }
 

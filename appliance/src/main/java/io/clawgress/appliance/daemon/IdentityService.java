@@ -62,23 +62,27 @@ final class IdentityService implements AutoCloseable {
     private final Clock clock;
     private final ExecutorService crypto;
     private final InterceptIssuer issuer;
-    private final AgentIdentities agentCerts;
-    private final X509Certificate agentsCa;
+    /** The agents' CA and the checker built on it, swapped together by a reload; null when not requested. */
+    private volatile AgentsCa agentsCa;
+    private final Path caDir;
     private final Supplier<AgentDirectory> agents;
     private final UpstreamTls upstreamTls;
     private final ScheduledExecutorService timer;
     private volatile JwtVerifier jwt;
     private volatile InterceptNames intercepted = InterceptNames.NONE;
 
+    private record AgentsCa(X509Certificate certificate, AgentIdentities identities) {
+    }
+
     private IdentityService(IdentitySettings settings, Clock clock, ExecutorService crypto, InterceptIssuer issuer,
                             AgentIdentities agentCerts, X509Certificate agentsCa, Supplier<AgentDirectory> agents,
-                            UpstreamTls upstreamTls) {
-        this.agentsCa = agentsCa;
+                            UpstreamTls upstreamTls, Path caDir) {
+        this.agentsCa = agentCerts == null ? null : new AgentsCa(agentsCa, agentCerts);
+        this.caDir = caDir;
         this.settings = settings;
         this.clock = clock;
         this.crypto = crypto;
         this.issuer = issuer;
-        this.agentCerts = agentCerts;
         this.agents = agents;
         this.upstreamTls = upstreamTls;
         this.jwt = new JwtVerifier(JwtKeySet.EMPTY, jwtSettings(settings));
@@ -120,7 +124,7 @@ final class IdentityService implements AutoCloseable {
         InterceptIssuer issuer = new InterceptIssuer(ca, LeafMinter.Settings.DEFAULTS,
                 InterceptCa.DEFAULT_INTERMEDIATE_LIFETIME, clock);
         IdentityService service = new IdentityService(settings, clock, CryptoPool.create("clawgress-crypto"), issuer,
-                agentCerts, agentsCaCert, agents, upstream);
+                agentCerts, agentsCaCert, agents, upstream, caDir);
         service.policyActivated(active);
         service.timer.scheduleWithFixedDelay(service::checkIntermediate, INTERMEDIATE_CHECK.toMillis(),
                 INTERMEDIATE_CHECK.toMillis(), TimeUnit.MILLISECONDS);
@@ -181,9 +185,14 @@ final class IdentityService implements AutoCloseable {
         return GateSettings.defaults(crypto).withTokens(new Tokens());
     }
 
+    /** The SPIFFE trust domain of agent certificates ({@code identity.trust_domain}; a change needs a restart). */
+    String trustDomain() {
+        return settings.trustDomain();
+    }
+
     /** What interception needs. */
     InterceptServices interceptServices() {
-        ServerTls server = new ServerTls(this::leaf, agentCerts == null ? null : new ClientCerts());
+        ServerTls server = new ServerTls(this::leaf, agentsCa == null ? null : new ClientCerts());
         return new InterceptServices(upstreamTls, server, crypto);
     }
 
@@ -218,12 +227,12 @@ final class IdentityService implements AutoCloseable {
     private final class ClientCerts implements ClientCertIdentifier {
         @Override
         public X509Certificate[] acceptedIssuers() {
-            return new X509Certificate[] {agentsCa};
+            return new X509Certificate[] {agentsCa.certificate()};
         }
 
         @Override
         public IdentityCheck identify(Certificate[] chain) {
-            return switch (agentCerts.identify(chain)) {
+            return switch (agentsCa.identities().identify(chain)) {
                 case AgentIdentityResult.Identified id -> {
                     AgentRecord agent = agents.get().lookup(id.agentId());
                     if (agent == null) {
@@ -239,6 +248,49 @@ final class IdentityService implements AutoCloseable {
                 }
             };
         }
+    }
+
+    /**
+     * Reload (reload thread): re-reads the upstream CA file (or the system trust store) with {@code next}'s
+     * {@code upstream_ca} and handshake timeout, and the agents' CA certificate in {@code state_dir/intercept-ca}.
+     * Both apply to connections made after this; open ones keep what they were verified with. Client certificates
+     * are checked against a new agents' CA at once; the CA name the gateway advertises in its CertificateRequest
+     * follows as minted leaves' contexts are rebuilt.
+     *
+     * @return what took effect
+     * @throws Reloader.PartFailure when a file cannot be used; then nothing changed
+     */
+    synchronized java.util.List<String> reload(IdentitySettings next) throws Reloader.PartFailure {
+        AgentsCa current = agentsCa;
+        AgentsCa fresh = null;
+        if (current != null) {
+            X509Certificate ca;
+            try {
+                ca = AgentCertIssuer.readCaCertificate(caDir);
+            } catch (CaException e) {
+                throw new Reloader.PartFailure("agents' CA " + caDir.resolve(AgentCertIssuer.CERT_FILE) + ": "
+                        + e.getMessage());
+            }
+            if (!ca.equals(current.certificate())) {
+                fresh = new AgentsCa(ca, new AgentIdentities(ca, settings.trustDomain(), clock));
+            }
+        }
+        UpstreamTls.Settings upstream = new UpstreamTls.Settings(next.upstreamCa(), next.upstreamHandshakeTimeout());
+        try {
+            upstreamTls.reload(upstream);
+        } catch (SSLException | RuntimeException e) {
+            throw new Reloader.PartFailure("intercept.upstream_ca " + (next.upstreamCa() != null ? next.upstreamCa()
+                    : "(system trust store)") + ": " + e.getMessage());
+        }
+        java.util.List<String> applied = new java.util.ArrayList<>();
+        applied.add("intercept.upstream_ca re-read for new upstream connections: " + (next.upstreamCa() != null
+                ? next.upstreamCa().toString() : "system trust store"));
+        if (fresh != null) {
+            agentsCa = fresh;
+            applied.add("agents' CA " + caDir.resolve(AgentCertIssuer.CERT_FILE) + " changed: client certificates"
+                    + " are now checked against " + fresh.certificate().getSubjectX500Principal().getName());
+        }
+        return applied;
     }
 
     @Override

@@ -67,9 +67,11 @@ final class PolicyService implements AutoCloseable {
     private final AtomicReference<ActivePolicy> fixed;
     private final Activator activator;
     private final PolicyStore store;
-    private final PolicySettings settings;
+    /** As configured; a reload replaces it (trusted keys and sources only: {@link #reloadSources}). */
+    private volatile PolicySettings settings;
     private final Clock clock;
-    private final List<AutoCloseable> sources = new ArrayList<>();
+    /** The running bundle sources; replaced as a whole by a reload while status may read it. */
+    private final List<AutoCloseable> sources = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AgentRegistry registry;
     private final AgentDirectoryWatcher agents;
     private volatile Consumer<Set<String>> onAgentsDisabled = ids -> { };
@@ -280,6 +282,21 @@ final class PolicyService implements AutoCloseable {
         return Optional.ofNullable(activator);
     }
 
+    /** The agent registry (the admin API's agent endpoints write to it; the watcher picks the changes up). */
+    AgentRegistry registry() {
+        return registry;
+    }
+
+    PolicySettings settings() {
+        return settings;
+    }
+
+    /** The bundle URL source's health, when one is configured (for status). */
+    Optional<BundleUrlSource> urlSource() {
+        return sources.stream().filter(BundleUrlSource.class::isInstance).map(BundleUrlSource.class::cast)
+                .findFirst();
+    }
+
     /**
      * Registers {@code onActivated}, then starts the sources: the configured bundle file is activated before this
      * returns (so "ready" means it is enforced, when valid and newer); the drop directory and URL run on their own
@@ -291,50 +308,117 @@ final class PolicyService implements AutoCloseable {
         if (activator == null) {
             return;
         }
-        SSLContext urlTrust = null;
-        if (settings.bundleUrl() != null) {
-            try {
-                urlTrust = settings.bundleUrlCa() != null ? SslContexts.trustingPemFile(settings.bundleUrlCa())
-                        : SslContexts.systemDefault();
-            } catch (IOException | GeneralSecurityException e) {
-                throw new Clawgressd.StartException("policy.bundle_url_ca " + settings.bundleUrlCa() + ": "
-                        + e.getMessage(), e);
-            }
+        SSLContext urlTrust;
+        try {
+            urlTrust = urlTrust(settings);
+        } catch (IOException | GeneralSecurityException e) {
+            throw new Clawgressd.StartException("policy.bundle_url_ca " + settings.bundleUrlCa() + ": "
+                    + e.getMessage(), e);
         }
         activator.onActivated(onActivated);
-        if (settings.bundleFile() != null) {
-            BundleFileSource file = new BundleFileSource(settings.bundleFile(), settings.maxBundleBytes(),
-                    activator, clock);
-            file.readOnce().ifPresent(c -> log.info("bundle file {}: {}", settings.bundleFile(),
-                    Activator.join(activator.submit(c, false))));
+        openSources(settings, urlTrust);
+    }
+
+    private static SSLContext urlTrust(PolicySettings s) throws IOException, GeneralSecurityException {
+        if (s.bundleUrl() == null) {
+            return null;
         }
-        if (settings.dropDir() != null) {
-            DropDirectorySource drop = new DropDirectorySource(new DropDirectorySource.Settings(settings.dropDir(),
-                    settings.maxBundleBytes(), DropDirectorySource.Settings.DEFAULT_RESCAN_INTERVAL,
+        return s.bundleUrlCa() != null ? SslContexts.trustingPemFile(s.bundleUrlCa()) : SslContexts.systemDefault();
+    }
+
+    /** Starts the sources {@code s} names; the bundle file is read and its activation awaited. Calling thread. */
+    private String openSources(PolicySettings s, SSLContext urlTrust) {
+        String fileOutcome = null;
+        if (s.bundleFile() != null) {
+            BundleFileSource file = new BundleFileSource(s.bundleFile(), s.maxBundleBytes(), activator, clock);
+            Optional<io.clawgress.enforcement.activation.source.BundleCandidate> candidate = file.readOnce();
+            if (candidate.isPresent()) {
+                ActivationResult result = Activator.join(activator.submit(candidate.get(), false));
+                log.info("bundle file {}: {}", s.bundleFile(), result);
+                fileOutcome = result.toString();
+            } else {
+                fileOutcome = "not read (" + file.lastRefusal() + ")";
+            }
+        }
+        if (s.dropDir() != null) {
+            DropDirectorySource drop = new DropDirectorySource(new DropDirectorySource.Settings(s.dropDir(),
+                    s.maxBundleBytes(), DropDirectorySource.Settings.DEFAULT_RESCAN_INTERVAL,
                     DropDirectorySource.Settings.DEFAULT_KEEP), activator, clock);
             drop.start();
             sources.add(drop);
         }
-        if (settings.bundleUrl() != null) {
-            BundleUrlSource url = new BundleUrlSource(new BundleUrlSource.Settings(settings.bundleUrl(),
-                    settings.bundleUrlInterval(), BundleUrlSource.Settings.DEFAULT_MAX_BACKOFF,
+        if (s.bundleUrl() != null) {
+            BundleUrlSource url = new BundleUrlSource(new BundleUrlSource.Settings(s.bundleUrl(),
+                    s.bundleUrlInterval(), BundleUrlSource.Settings.DEFAULT_MAX_BACKOFF,
                     BundleUrlSource.Settings.DEFAULT_CONNECT_TIMEOUT, BundleUrlSource.Settings.DEFAULT_REQUEST_TIMEOUT,
-                    settings.maxBundleBytes()), urlTrust, activator);
+                    s.maxBundleBytes()), urlTrust, activator);
             sources.add(url);
             url.start();
         }
+        return fileOutcome;
     }
 
-    /** Stops the sources, lets a running activation finish, closes the store. */
-    @Override
-    public void close() {
-        for (AutoCloseable s : sources) {
+    /**
+     * Reload (reload thread): checks the trusted keys and the URL's CA of {@code next} first, and only when both read
+     * does it switch the activator to the new key set, stop the running sources and start {@code next}'s. The bundle
+     * file is read again (that is how a reload delivers a new one); the drop directory is rescanned and the URL
+     * polled at once. Open connections are not touched: a bundle that activates reaches them as any activation does.
+     *
+     * @return what took effect, one line each
+     * @throws Reloader.PartFailure when the new keys or CA cannot be used; nothing was changed
+     */
+    synchronized List<String> reloadSources(PolicySettings next) throws Reloader.PartFailure {
+        if (activator == null) {
+            throw new Reloader.PartFailure("no signed policy sources run (restart to enable them)");
+        }
+        TrustedKeys keys;
+        try {
+            keys = TrustedKeys.read(next.trustedKeys());
+        } catch (IOException | BundleException e) {
+            throw new Reloader.PartFailure("policy.trusted_keys " + next.trustedKeys() + ": " + e.getMessage());
+        }
+        SSLContext urlTrust;
+        try {
+            urlTrust = urlTrust(next);
+        } catch (IOException | GeneralSecurityException e) {
+            throw new Reloader.PartFailure("policy.bundle_url_ca " + next.bundleUrlCa() + ": " + e.getMessage());
+        }
+        List<String> applied = new ArrayList<>();
+        activator.useTrustedKeys(next.trustedKeys());
+        applied.add("policy.trusted_keys " + next.trustedKeys() + " re-read: " + keys.size() + " key(s) "
+                + keys.keys().stream().map(TrustedKey::kid).toList());
+        List<AutoCloseable> old = List.copyOf(sources);
+        sources.clear();
+        closeAll(old);
+        settings = next;
+        String fileOutcome = openSources(next, urlTrust);
+        if (next.bundleFile() != null) {
+            applied.add("policy.bundle " + next.bundleFile() + " re-read: " + fileOutcome);
+        }
+        if (next.dropDir() != null) {
+            applied.add("policy.drop_dir " + next.dropDir() + " watched again (rescanned now)");
+        }
+        if (next.bundleUrl() != null) {
+            applied.add("policy.bundle_url " + next.bundleUrl() + " polled again (now, then every "
+                    + ConfigDiff.duration(next.bundleUrlInterval()) + ")");
+        }
+        return applied;
+    }
+
+    private static void closeAll(List<AutoCloseable> list) {
+        for (AutoCloseable s : list) {
             try {
                 s.close();
             } catch (Exception e) {
                 log.warn("closing bundle source {}: {}", s, e.toString());
             }
         }
+    }
+
+    /** Stops the sources, lets a running activation finish, closes the store. */
+    @Override
+    public synchronized void close() {
+        closeAll(List.copyOf(sources));
         if (agents != null) {
             agents.close();
         }

@@ -164,7 +164,7 @@ class ConfigErrorsTest {
                 // ---- keys
                 broken("unknown top-level key with suggestion", "timeout: 5s\n",
                         "cfg.yaml:1:1: unknown key 'timeout' (expected one of: listener, connection_limit, timeouts,"
-                                + " flow_log, peek, dns, state_dir, policy, identity, intercept, audit; did you mean 'timeouts'?)"),
+                                + " flow_log, peek, dns, state_dir, policy, identity, intercept, audit, admin, metrics; did you mean 'timeouts'?)"),
                 broken("unknown nested key", "listener:\n  port: 15001\n  timeout: 5s\n",
                         "cfg.yaml:3:3: listener: unknown key 'timeout' (expected one of: address, port, transport,"
                                 + " backlog, event_loop_threads)"),
@@ -173,7 +173,7 @@ class ConfigErrorsTest {
                                 + " backlog, event_loop_threads; did you mean 'port'?)"),
                 broken("dashed key", "connection-limit: 5\n",
                         "cfg.yaml:1:1: unknown key 'connection-limit' (expected one of: listener, connection_limit,"
-                                + " timeouts, flow_log, peek, dns, state_dir, policy, identity, intercept, audit; did you mean"
+                                + " timeouts, flow_log, peek, dns, state_dir, policy, identity, intercept, audit, admin, metrics; did you mean"
                                 + " 'connection_limit'?)"),
                 broken("duplicate key", """
                         listener:
@@ -187,13 +187,13 @@ class ConfigErrorsTest {
                         "cfg.yaml:2:3: listener: merge key '<<' is not supported (expected: the keys written out)"),
                 broken("list as a key", "? [a, b]\n: 1\n",
                         "cfg.yaml:1:3: a list as a key (expected one of: listener, connection_limit, timeouts,"
-                                + " flow_log, peek, dns, state_dir, policy, identity, intercept, audit)"),
+                                + " flow_log, peek, dns, state_dir, policy, identity, intercept, audit, admin, metrics)"),
                 broken("top level is a list", "- listener\n",
                         "cfg.yaml:1:1: a list (expected: a mapping with any of: listener, connection_limit, timeouts,"
-                                + " flow_log, peek, dns, state_dir, policy, identity, intercept, audit)"),
+                                + " flow_log, peek, dns, state_dir, policy, identity, intercept, audit, admin, metrics)"),
                 broken("top level is a scalar", "hello\n",
                         "cfg.yaml:1:1: 'hello' (expected: a mapping with any of: listener, connection_limit,"
-                                + " timeouts, flow_log, peek, dns, state_dir, policy, identity, intercept, audit)"),
+                                + " timeouts, flow_log, peek, dns, state_dir, policy, identity, intercept, audit, admin, metrics)"),
 
                 // ---- peek and dns
                 broken("peek limit too large", """
@@ -245,7 +245,7 @@ class ConfigErrorsTest {
                                 + " max_bundle_size, unsafe_unsigned_policy_dir; did you mean 'drop_dir'?)"),
                 broken("the old static_policy section", "static_policy: {}\n",
                         "cfg.yaml:1:1: unknown key 'static_policy' (expected one of: listener, connection_limit,"
-                                + " timeouts, flow_log, peek, dns, state_dir, policy, identity, intercept, audit)"),
+                                + " timeouts, flow_log, peek, dns, state_dir, policy, identity, intercept, audit, admin, metrics)"),
 
                 // ---- policy: paths
                 broken("trusted keys relative", "policy:\n  trusted_keys: trusted-keys.json\n",
@@ -485,7 +485,7 @@ class ConfigErrorsTest {
                         "cfg.yaml:7:9: listener.port: 0 (expected: an integer 1..65535)",
                         "cfg.yaml:8:14: listener.transport: 'epol' (expected: one of: epoll, io_uring, nio)",
                         "cfg.yaml:9:1: unknown key 'bogus' (expected one of: listener, connection_limit, timeouts,"
-                                + " flow_log, peek, dns, state_dir, policy, identity, intercept, audit)"),
+                                + " flow_log, peek, dns, state_dir, policy, identity, intercept, audit, admin, metrics)"),
 
                 // ---- YAML itself
                 broken("syntax: tab indentation", "listener:\n\tport: 1\n",
@@ -522,13 +522,13 @@ class ConfigErrorsTest {
                                 + " backlog, event_loop_threads)"),
                 broken("empty document", "",
                         "cfg.yaml: empty file (expected: a YAML mapping with any of: listener, connection_limit,"
-                                + " timeouts, flow_log, peek, dns, state_dir, policy, identity, intercept, audit; see docs/config.md)"),
+                                + " timeouts, flow_log, peek, dns, state_dir, policy, identity, intercept, audit, admin, metrics; see docs/config.md)"),
                 broken("only comments", "# nothing here\n\n# yet\n",
                         "cfg.yaml: empty file (expected: a YAML mapping with any of: listener, connection_limit,"
-                                + " timeouts, flow_log, peek, dns, state_dir, policy, identity, intercept, audit; see docs/config.md)"),
+                                + " timeouts, flow_log, peek, dns, state_dir, policy, identity, intercept, audit, admin, metrics; see docs/config.md)"),
                 broken("explicit null document", "~\n",
                         "cfg.yaml:1:1: ~ (expected: a mapping with any of: listener, connection_limit, timeouts,"
-                                + " flow_log, peek, dns, state_dir, policy, identity, intercept, audit)"));
+                                + " flow_log, peek, dns, state_dir, policy, identity, intercept, audit, admin, metrics)"));
     }
 
     private static Case broken(String name, String yaml, String... expected) {

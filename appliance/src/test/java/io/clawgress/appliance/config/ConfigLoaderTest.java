@@ -330,7 +330,7 @@ class ConfigLoaderTest {
     void emptyFile() throws Exception {
         Path file = write("empty.yaml", "");
         assertThat(loadErrors(file)).containsExactly(file + ": empty file (expected: a YAML mapping with any of:"
-                + " listener, connection_limit, timeouts, flow_log, peek, dns, state_dir, policy, identity, intercept, audit; see docs/config.md)");
+                + " listener, connection_limit, timeouts, flow_log, peek, dns, state_dir, policy, identity, intercept, audit, admin, metrics; see docs/config.md)");
     }
 
     @Test

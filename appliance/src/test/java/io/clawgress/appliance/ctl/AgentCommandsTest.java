@@ -248,8 +248,8 @@ class AgentCommandsTest {
     void helpListsExitCodes() {
         Ctl.Run help = Ctl.run("agent", "disable", "--help");
         assertThat(help.exit()).isZero();
-        assertThat(help.out()).contains("--state-dir=DIR", "default: /var/lib/clawgress", "--reason=TEXT",
-                "Exit codes:", "78");
+        assertThat(help.out()).contains("--state-dir=DIR", "not in the audit log", "--socket=PATH", "--reason=TEXT",
+                "Exit codes:", "69", "77", "78");
     }
 
     private static List<String> fieldNames(JsonNode node) {

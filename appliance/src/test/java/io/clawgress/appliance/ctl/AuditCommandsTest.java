@@ -9,6 +9,7 @@ import io.clawgress.api.Identity;
 import io.clawgress.api.PeekFacts;
 import io.clawgress.api.RequestRecord;
 import io.clawgress.api.Termination;
+import io.clawgress.enforcement.audit.AdminRecord;
 import io.clawgress.enforcement.audit.AuditKey;
 import io.clawgress.enforcement.audit.AuditLog;
 import io.clawgress.enforcement.audit.AuditSettings;
@@ -147,6 +148,7 @@ class AuditCommandsTest {
             switch (r) {
                 case FlowRecord f -> log.record(f);
                 case RequestRecord q -> log.request(q);
+                case AdminRecord a -> log.admin(a);
                 default -> throw new IllegalArgumentException(r.toString());
             }
             await("record written", () -> log.written() > before);
@@ -316,6 +318,7 @@ class AuditCommandsTest {
                     + "  directory:   " + dir + "\n"
                     + "  segments:    " + segments().size() + "\n"
                     + "  records:     " + all.size() + " (seq 1.." + all.size() + ")\n"
+                    + "  by type:     40 flow, " + checkpoints + " checkpoint\n"
                     + "  last hash:   " + parse(all.getLast()).get("hash").asText() + "\n"
                     + "  checkpoints: " + checkpoints + ", signatures checked with key " + key.keyId() + " (" + pub
                     + ")\n"
@@ -339,6 +342,7 @@ class AuditCommandsTest {
             assertThat(o.get("last_seq").asLong()).isEqualTo(all.size());
             assertThat(o.get("last_hash").asText()).isEqualTo(parse(all.getLast()).get("hash").asText());
             assertThat(o.get("unsigned_records").asLong()).isZero();
+            assertThat(o.get("types").toString()).isEqualTo("{\"flow\":40,\"checkpoint\":" + (all.size() - 40) + "}");
             assertThat(o.get("signatures_checked").asBoolean()).isTrue();
             assertThat(o.get("keys").get(0).get("file").asText()).isEqualTo(pub.toString());
             assertThat(o.get("keys").get(0).get("key_id").asText()).isEqualTo(key.keyId());
@@ -553,7 +557,7 @@ class AuditCommandsTest {
             Path empty = Files.createDirectory(tmp.resolve("empty"));
             Ctl.Run run = audit("verify", "--dir", empty.toString(), "--key", pub.toString());
             assertThat(run.exit()).as(run.toString()).isZero();
-            assertThat(run.out()).startsWith("OK\n").contains("  records:     0\n");
+            assertThat(run.out()).startsWith("OK\n").contains("  records:     0\n").doesNotContain("by type");
         }
 
         @Test
@@ -787,7 +791,8 @@ class AuditCommandsTest {
 
             Ctl.Run type = query("--type", "flows");
             assertThat(type.exit()).as(type.toString()).isEqualTo(2);
-            assertThat(type.err()).contains("'flows' (expected: flow, request, gap, checkpoint, retention or all)");
+            assertThat(type.err()).contains("'flows' (expected: flow, request, admin, gap, checkpoint, retention or"
+                    + " all)");
 
             assertThat(query("--limit", "0").exit()).isEqualTo(2);
         }
@@ -876,19 +881,19 @@ class AuditCommandsTest {
             assertThat(Files.readString(file)).isEqualTo(""
                     + "time,type,flow_id,sequence,agent_id,auth,source,original_destination,sni,http_host,http_method,"
                     + "http_target,verdict,rule,policy_revision,termination,bytes_up,bytes_down,duration_ms,status,"
-                    + "code,upstream_status\r\n"
+                    + "code,upstream_status,uid,gid,pid,method,path,action,target,outcome,detail\r\n"
                     + "2026-11-21T11:00:00Z,flow,f-1,,agent-a,subnet,198.18.1.2:40000,198.18.2.2:443,api.example.com,"
-                    + ",,,relay,web,static:abc,completed,100,2000,12.345,,,\r\n"
+                    + ",,,relay,web,static:abc,completed,100,2000,12.345,,,,,,,,,,,,\r\n"
                     + "2026-11-21T11:10:00Z,flow,f-2,,agent-b,subnet,198.18.1.2:40000,198.18.3.3:443,evil.example,"
-                    + ",,,deny,default,static:abc,policy_denied,100,2000,12.345,,,\r\n"
+                    + ",,,deny,default,static:abc,policy_denied,100,2000,12.345,,,,,,,,,,,,\r\n"
                     + "2026-11-21T11:20:00Z,flow,f-3,,agent-a,subnet,198.18.1.2:40000,198.18.4.4:443,api.openai.com,"
-                    + ",,,intercept,llm,static:abc,completed,100,2000,12.345,,,\r\n"
+                    + ",,,intercept,llm,static:abc,completed,100,2000,12.345,,,,,,,,,,,,\r\n"
                     + "2026-11-21T11:30:00Z,request,f-3,1,agent-a,jwt,,,,api.openai.com,POST,/v1/chat,relay,llm,1,"
-                    + "completed,57,1893,41,,,200\r\n"
+                    + "completed,57,1893,41,,,200,,,,,,,,,\r\n"
                     + "2026-11-21T11:40:00Z,request,f-5,1,,,,,,api.test,GET,\"/search?q=\"\"a,b\"\"\",deny,default,1,"
-                    + "policy_denied,57,431,0,403,policy_denied,\r\n"
+                    + "policy_denied,57,431,0,403,policy_denied,,,,,,,,,,\r\n"
                     + "2026-11-21T11:50:00Z,flow,f-6,,agent-b,subnet,198.18.1.2:40000,198.18.5.5:80,,api.test,GET,/x,"
-                    + "deny,default,static:abc,policy_denied,100,2000,12.345,,,\r\n");
+                    + "deny,default,static:abc,policy_denied,100,2000,12.345,,,,,,,,,,,,\r\n");
         }
 
         @Test
@@ -961,6 +966,170 @@ class AuditCommandsTest {
     }
 
     // ---- key ----
+
+    // ---- admin records ----
+
+    @Nested
+    class Admin {
+
+        static final String F1 = "2026-11-21T11:00:00Z flow    relay     agent=agent-a dst=198.18.2.2:443"
+                + " sni=api.example.com rule=web completed";
+        static final String A1 = "2026-11-21T11:10:00Z admin   uid=1001 agent.disable target=agent-a forbidden 403"
+                + " detail=uid 1001 is not in group clawgress-admin";
+        static final String A2 = "2026-11-21T11:20:00Z admin   uid=0 agent.disable target=agent-a ok 200";
+        static final String A3 = "2026-11-21T11:30:00Z admin   uid=0 flows.kill target=f-9 refused 404"
+                + " detail=no open flow 'f-9'";
+        static final String A4 = "2026-11-21T11:40:00Z admin   uid=4294967294 reload failed 500";
+        static final String F2 = "2026-11-21T11:50:00Z flow    deny      agent=agent-b dst=198.18.3.3:443"
+                + " sni=evil.example rule=default policy_denied";
+
+        /** Two flows around four admin calls: refused for want of the group, done, an unknown flow, a failure. */
+        @BeforeEach
+        void log() throws Exception {
+            AuditLog log = open(settings(dir));
+            write(log, tlsFlow("f-1", "agent-a", "relay", "web", "198.18.2.2", "api.example.com"));
+            write(log, new AdminRecord(T0.plus(Duration.ofMinutes(10)), 1001, 1001, 4242, "POST",
+                    "/v1/agents/agent-a/disable", "agent.disable", "agent-a", 403,
+                    "uid 1001 is not in group clawgress-admin"));
+            write(log, new AdminRecord(T0.plus(Duration.ofMinutes(20)), 0, 0, 4243, "POST",
+                    "/v1/agents/agent-a/disable", "agent.disable", "agent-a", 200, null));
+            write(log, new AdminRecord(T0.plus(Duration.ofMinutes(30)), 0, 0, 4244, "POST", "/v1/flows/f-9/kill",
+                    "flows.kill", "f-9", 404, "no open flow 'f-9'"));
+            write(log, new AdminRecord(T0.plus(Duration.ofMinutes(40)), -2, -2, 0, "POST", "/v1/reload", "reload",
+                    null, 500, null));
+            clock.set(T0.plus(Duration.ofMinutes(50)));
+            write(log, tlsFlow("f-2", "agent-b", "deny", "default", "198.18.3.3", "evil.example"));
+            close(log);
+        }
+
+        private Ctl.Run query(String... args) {
+            List<String> all = new ArrayList<>(List.of("query", "--dir", dir.toString()));
+            all.addAll(List.of(args));
+            return audit(all.toArray(String[]::new));
+        }
+
+        private static String printed(String... lines) {
+            return String.join("\n", lines) + "\n" + lines.length + (lines.length == 1 ? " record" : " records")
+                    + "\n";
+        }
+
+        @Test
+        void queryPrintsAdminCallsOneLineEachWithTypeAdmin() {
+            Ctl.Run run = query("--type", "admin");
+            assertThat(run.exit()).as(run.toString()).isZero();
+            assertThat(run.out()).isEqualTo(printed(A1, A2, A3, A4));
+            assertThat(run.err()).isEmpty();
+
+            assertThat(query().out()).as("decision records by default").isEqualTo(printed(F1, F2));
+            assertThat(query("--type", "flow,admin").out()).isEqualTo(printed(F1, A1, A2, A3, A4, F2));
+        }
+
+        @Test
+        void theAgentFilterFindsTheCallsOnThatAgentAndDecisionFiltersPassOverAdminRecords() {
+            assertThat(query("--type", "flow,admin", "--agent", "agent-a").out()).isEqualTo(printed(F1, A1, A2));
+            assertThat(query("--type", "admin", "--agent", "f-9").out()).isEqualTo("0 records\n");
+            Ctl.Run deny = query("--type", "all", "--verdict", "deny");
+            assertThat(deny.exit()).as(deny.toString()).isZero();
+            assertThat(deny.out()).isEqualTo(printed(F2));
+            assertThat(query("--type", "admin", "--rule", "web").out()).isEqualTo("0 records\n");
+            assertThat(query("--type", "admin", "--destination", "api.example.com").out()).isEqualTo("0 records\n");
+            assertThat(query("--type", "admin", "--since", "2026-11-21T11:20:00Z", "--until", "2026-11-21T11:40:00Z")
+                    .out()).isEqualTo(printed(A2, A3));
+        }
+
+        @Test
+        void queryJsonHasTheAdminRecordsAsWritten() throws Exception {
+            Ctl.Run run = query("--type", "admin", "--limit", "1", "--json");
+            assertThat(run.exit()).as(run.toString()).isZero();
+            JsonNode o = json(run);
+            assertThat(o.get("filters").get("types").toString()).isEqualTo("[\"admin\"]");
+            JsonNode r = o.get("records").get(0);
+            assertThat(r.get("type").asText()).isEqualTo("admin");
+            assertThat(r.get("uid").asLong()).isEqualTo(1001);
+            assertThat(r.get("action").asText()).isEqualTo("agent.disable");
+            assertThat(r.get("outcome").asText()).isEqualTo("forbidden");
+            assertThat(o.get("more").asBoolean()).isTrue();
+        }
+
+        @Test
+        void tailPrintsTheLastAdminCallsAndJsonTheirLines() throws Exception {
+            Ctl.Run run = audit("tail", "--dir", dir.toString(), "--type", "admin", "-n", "2");
+            assertThat(run.exit()).as(run.toString()).isZero();
+            assertThat(run.out()).isEqualTo(A3 + "\n" + A4 + "\n");
+
+            String reload = allLines().stream().filter(l -> l.contains("\"action\":\"reload\"")).findFirst()
+                    .orElseThrow();
+            Ctl.Run json = audit("tail", "--dir", dir.toString(), "--type", "admin", "-n", "1", "--json");
+            assertThat(json.out()).isEqualTo(reload + "\n");
+            assertThat(parse(reload).get("uid").asLong()).as("unsigned").isEqualTo(4294967294L);
+        }
+
+        @Test
+        void csvExportPutsAdminRecordsInTheColumnsNamedForTheirFields() throws Exception {
+            Ctl.Run run = audit("export", "--dir", dir.toString(), "--format", "csv", "--out", "-", "--type",
+                    "admin,flow", "--agent", "agent-a");
+            assertThat(run.exit()).as(run.toString()).isZero();
+            String empty17 = ",".repeat(18); // after type: flow_id .. duration_ms are empty for admin records
+            assertThat(run.out()).isEqualTo(AuditFormat.csvHeader()
+                    + "2026-11-21T11:00:00Z,flow,f-1,,agent-a,subnet,198.18.1.2:40000,198.18.2.2:443,"
+                    + "api.example.com,,,,relay,web,static:abc,completed,100,2000,12.345,,,,,,,,,,,,\r\n"
+                    + "2026-11-21T11:10:00Z,admin" + empty17 + "403,,,1001,1001,4242,POST,/v1/agents/agent-a/disable,"
+                    + "agent.disable,agent-a,forbidden,uid 1001 is not in group clawgress-admin\r\n"
+                    + "2026-11-21T11:20:00Z,admin" + empty17 + "200,,,0,0,4243,POST,/v1/agents/agent-a/disable,"
+                    + "agent.disable,agent-a,ok,\r\n");
+            assertThat(AuditFormat.csvHeader()).isEqualTo("time,type,flow_id,sequence,agent_id,auth,source,"
+                    + "original_destination,sni,http_host,http_method,http_target,verdict,rule,policy_revision,"
+                    + "termination,bytes_up,bytes_down,duration_ms,status,code,upstream_status,uid,gid,pid,method,"
+                    + "path,action,target,outcome,detail\r\n");
+        }
+
+        @Test
+        void jsonLinesExportHasTheAdminRecordsAsWritten() throws Exception {
+            Ctl.Run run = audit("export", "--dir", dir.toString(), "--format", "jsonl", "--out", "-", "--type",
+                    "admin");
+            assertThat(run.exit()).as(run.toString()).isZero();
+            List<String> admin = new ArrayList<>();
+            for (String l : allLines()) {
+                if (type(l).equals("admin")) {
+                    admin.add(l);
+                }
+            }
+            assertThat(admin).hasSize(4);
+            assertThat(run.out()).isEqualTo(String.join("\n", admin) + "\n");
+        }
+
+        @Test
+        void verifyCountsThemAndNamesAnEditedOne() throws Exception {
+            Ctl.Run run = verify();
+            assertThat(run.exit()).as(run.toString()).isZero();
+            assertThat(run.out()).containsPattern("\n  by type:     2 flow, 4 admin, \\d+ checkpoint\n");
+            assertThat(json(verify("--json")).get("types").get("admin").asLong()).isEqualTo(4);
+
+            Path seg = segments().getFirst();
+            List<String> lines = lines(seg);
+            int lineNo = firstLineOfType(lines, "admin");
+            lines.set(lineNo - 1, lines.get(lineNo - 1).replace("\"uid\":1001", "\"uid\":0"));
+            writeLines(seg, lines);
+            Ctl.Run broken = verify();
+            assertThat(broken.exit()).as(broken.toString()).isEqualTo(1);
+            assertThat(broken.out()).startsWith("BROKEN: hash_mismatch at " + seg.getFileName() + ":" + lineNo
+                    + " (seq " + lineNo + "): ");
+        }
+
+        @Test
+        void controlCharactersInAdminRecordsAreEscaped() throws Exception {
+            Path seg = segments().getLast();
+            List<String> lines = lines(seg);
+            String a3 = lines.stream().filter(l -> l.contains("\"flows.kill\"")).findFirst().orElseThrow();
+            lines.add(a3.replace("\"target\":\"f-9\"", "\"target\":\"f\\u001b[2J\\u202e9\""));
+            writeLines(seg, lines);
+
+            Ctl.Run all = query("--type", "admin");
+            assertThat(all.exit()).as(all.toString()).isZero();
+            assertThat(all.out()).contains(" flows.kill target=f\\u001b[2J\\u202e9 refused 404")
+                    .doesNotContain("\u001b").doesNotContain("\u202e");
+        }
+    }
 
     @Nested
     class Key {

@@ -19,6 +19,7 @@ import io.clawgress.enforcement.store.HistoryEntry;
 import io.clawgress.enforcement.store.PolicyStore;
 import io.clawgress.enforcement.store.StoreException;
 import io.clawgress.enforcement.store.StoredBundle;
+import io.clawgress.enforcement.store.StoredGeneration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +33,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -67,15 +69,21 @@ public final class Activator implements BundleSink, AutoCloseable {
     public static final String STORE_FAILED = "store_failed";
     public static final String TRUSTED_KEYS_UNREADABLE = "trusted_keys_unreadable";
     public static final String INTERNAL_ERROR = "internal_error";
+    /** A rollback to "the previous generation" when the store holds no revision below the active one. */
+    public static final String NO_PREVIOUS_GENERATION = "no_previous_generation";
+    /** A rollback to a revision the store does not retain (never activated here, or pruned). */
+    public static final String REVISION_NOT_STORED = "revision_not_stored";
 
     private final PolicyStore store;
-    private final Path trustedKeysFile;
+    /** Re-read for every activation; a config reload may point it at another file ({@link #useTrustedKeys}). */
+    private volatile Path trustedKeysFile;
     private final Limits limits;
     private final Clock clock;
     private final ExecutorService worker;
     private final AtomicReference<ActivePolicy> active;
     private final List<Consumer<ActivePolicy>> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicLong rejections = new AtomicLong();
+    private final List<Consumer<ActivationResult>> resultListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Lowest revision a new bundle must exceed: the active one, or the stored one that failed to restore. */
     private long revisionFloor;
     private volatile ActivationResult lastResult;
@@ -117,6 +125,26 @@ public final class Activator implements BundleSink, AutoCloseable {
         return rejections.get();
     }
 
+    /**
+     * Hears the result of every bundle tried (restored, activated, unchanged, rolled back or rejected), on the
+     * activation thread, after the result is final; must not block (metrics count them).
+     */
+    public void onResult(Consumer<ActivationResult> listener) {
+        resultListeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    /** On the activation thread: tells the result listeners, then hands the result back. */
+    private ActivationResult reported(ActivationResult result) {
+        for (Consumer<ActivationResult> l : resultListeners) {
+            try {
+                l.accept(result);
+            } catch (RuntimeException e) {
+                log.error("activation result listener failed", e);
+            }
+        }
+        return result;
+    }
+
     /** Runs after each swap, on the activation thread; must not block for long. */
     public void onActivated(Consumer<ActivePolicy> listener) {
         listeners.add(Objects.requireNonNull(listener, "listener"));
@@ -128,18 +156,66 @@ public final class Activator implements BundleSink, AutoCloseable {
      * verifies (key removed, expired), everything stays denied. Blocks the caller.
      */
     public ActivationResult restore() {
-        return join(CompletableFuture.supplyAsync(this::restoreOnWorker, worker));
+        return join(CompletableFuture.supplyAsync(() -> reported(restoreOnWorker()), worker));
     }
 
     /** Queues a candidate; the returned future completes on the activation thread with its result. */
     public CompletableFuture<ActivationResult> submit(BundleCandidate candidate, boolean rollback) {
         Objects.requireNonNull(candidate, "candidate");
         try {
-            return CompletableFuture.supplyAsync(() -> activateOnWorker(candidate, rollback), worker);
+            return CompletableFuture.supplyAsync(() -> reported(activateOnWorker(candidate, rollback)), worker);
         } catch (RejectedExecutionException e) {
             return CompletableFuture.completedFuture(ActivationResult.rejected(candidate.source(), 0, null,
                     INTERNAL_ERROR, "activation is shut down"));
         }
+    }
+
+    /**
+     * Queues an operator's rollback to a retained generation: {@code revision}, or with none the previous
+     * generation, the highest stored revision below the active one (below the stored one that failed to restore when
+     * nothing valid is active). The stored bytes go through the whole pipeline again as a rollback candidate, so the
+     * signature, the trusted keys of now, the validity window and the policy are checked again: an expired or no
+     * longer trusted generation is refused like any other bundle.
+     *
+     * <p>A target that does not exist ({@value #REVISION_NOT_STORED}, {@value #NO_PREVIOUS_GENERATION}) or cannot
+     * be read ({@value #STORE_FAILED}) is answered as a rejection without being recorded as an activation: no bundle
+     * was tried.
+     *
+     * @param source who asks, for the logs, the history and the active policy's source ({@code rollback:uid=0})
+     */
+    public CompletableFuture<ActivationResult> rollback(OptionalLong revision, String source) {
+        Objects.requireNonNull(revision, "revision");
+        if (source == null || source.isBlank()) {
+            throw new IllegalArgumentException("source: '" + source + "' (expected: e.g. rollback:uid=0)");
+        }
+        if (revision.isPresent() && revision.getAsLong() < 1) {
+            throw new IllegalArgumentException("revision: " + revision.getAsLong() + " (expected: >= 1)");
+        }
+        try {
+            return CompletableFuture.supplyAsync(() -> rollbackOnWorker(revision, source), worker);
+        } catch (RejectedExecutionException e) {
+            return CompletableFuture.completedFuture(ActivationResult.rejected(source, 0, null, INTERNAL_ERROR,
+                    "activation is shut down"));
+        }
+    }
+
+    /** The retained generations, newest activation first (a read; any thread). */
+    public List<StoredGeneration> generations() throws StoreException {
+        return store.generations();
+    }
+
+    /** Up to {@code max} entries of the activation history, newest first (a read; any thread). */
+    public List<HistoryEntry> history(int max) throws StoreException {
+        return store.history(max);
+    }
+
+    /**
+     * Verifies later activations with the key set in {@code file} (a config reload changed {@code
+     * policy.trusted_keys}); the active policy stays. Any thread; an activation already running uses the file it
+     * started with.
+     */
+    public void useTrustedKeys(Path file) {
+        trustedKeysFile = Objects.requireNonNull(file, "file");
     }
 
     /** {@link BundleSink}: a new candidate from a source (file, drop directory, URL); never a rollback. */
@@ -217,7 +293,8 @@ public final class Activator implements BundleSink, AutoCloseable {
                 return finish(ActivationResult.rejected(source, r.revision, r.kid, r.code, r.getMessage()));
             }
             VerifiedBundle b = c.bundle;
-            boolean rolledBack = b.revision() <= current.revision();
+            // Below what is enforced, or below the stored revision that failed to restore: only a rollback gets here.
+            boolean rolledBack = b.revision() <= Math.max(current.revision(), revisionFloor);
             Instant now = clock.instant();
             String outcome = rolledBack ? ActivationResult.Outcome.ROLLED_BACK.code()
                     : ActivationResult.Outcome.ACTIVATED.code();
@@ -243,14 +320,52 @@ public final class Activator implements BundleSink, AutoCloseable {
         }
     }
 
+    private ActivationResult rollbackOnWorker(OptionalLong revision, String source) {
+        ActivePolicy current = active.get();
+        long target;
+        StoredBundle stored;
+        try {
+            List<StoredGeneration> generations = store.generations();
+            List<Long> revisions = generations.stream().map(StoredGeneration::revision).sorted().toList();
+            if (revision.isPresent()) {
+                target = revision.getAsLong();
+                if (!revisions.contains(target)) {
+                    return ActivationResult.rejected(source, target, null, REVISION_NOT_STORED, "revision " + target
+                            + " is not stored (stored: " + revisions + ")");
+                }
+            } else {
+                long below = current.signed() ? current.revision() : revisionFloor;
+                OptionalLong previous = revisions.stream().mapToLong(Long::longValue).filter(r -> r < below).max();
+                if (previous.isEmpty()) {
+                    return ActivationResult.rejected(source, 0, null, NO_PREVIOUS_GENERATION,
+                            "nothing to roll back to: no stored revision below " + (below > 0 ? "revision " + below
+                                    : "the active policy (none)") + " (stored: " + revisions + ")");
+                }
+                target = previous.getAsLong();
+            }
+            stored = store.bundle(target).orElse(null);
+        } catch (StoreException e) {
+            log.error("rollback from {}: cannot read the policy store: {}", source, e.getMessage());
+            return ActivationResult.rejected(source, revision.orElse(0), null, STORE_FAILED,
+                    "cannot read the policy store: " + e.getMessage());
+        }
+        if (stored == null) { // pruned between the two reads: only this thread writes, so this is a bug
+            return ActivationResult.rejected(source, target, null, INTERNAL_ERROR, "revision " + target
+                    + " vanished from the store");
+        }
+        log.info("rollback to revision {} asked by {} (active: revision {})", target, source, current.revision());
+        return reported(activateOnWorker(new BundleCandidate(stored.bytes(), source, clock.instant()), true));
+    }
+
     private Compiled compile(byte[] bytes, long activeRevision, boolean rollback) throws Rejection {
         TrustedKeys keys;
+        Path keysFile = trustedKeysFile;
         try {
-            keys = TrustedKeys.read(trustedKeysFile);
+            keys = TrustedKeys.read(keysFile);
         } catch (BundleException e) {
             throw new Rejection(e.reason().code(), e.detail(), 0, null);
         } catch (IOException e) {
-            throw new Rejection(TRUSTED_KEYS_UNREADABLE, "cannot read trusted keys " + trustedKeysFile + ": "
+            throw new Rejection(TRUSTED_KEYS_UNREADABLE, "cannot read trusted keys " + keysFile + ": "
                     + e.getMessage(), 0, null);
         }
         VerifiedBundle bundle;

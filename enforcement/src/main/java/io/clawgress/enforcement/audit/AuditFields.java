@@ -2,7 +2,8 @@ package io.clawgress.enforcement.audit;
 
 /**
  * Field names and record types the audit log adds to those of a flow record
- * ({@link io.clawgress.enforcement.flowlog.FlowRecordFields}, which every flow and request record keeps).
+ * ({@link io.clawgress.enforcement.flowlog.FlowRecordFields}, which every flow and request record keeps, and whose
+ * {@code type}, {@code time}, {@code status} and {@code detail} the other record types share).
  */
 public final class AuditFields {
     /** Position in the chain: 1 for the first record ever written, then +1 per record, across segments. */
@@ -26,8 +27,27 @@ public final class AuditFields {
     /** Retention: how many bytes they held. */
     public static final String DELETED_BYTES = "deleted_bytes";
 
+    /** Admin: the caller's user id (SO_PEERCRED), unsigned. */
+    public static final String UID = "uid";
+    /** Admin: the caller's primary group id, unsigned. */
+    public static final String GID = "gid";
+    /** Admin: the caller's process id; 0 when unknown. */
+    public static final String PID = "pid";
+    /** Admin: the HTTP method of the call. */
+    public static final String METHOD = "method";
+    /** Admin: the API path of the call, without the query. */
+    public static final String PATH = "path";
+    /** Admin: the stable code of what the call does ({@code agent.disable}, {@code bundle.push}, ...). */
+    public static final String ACTION = "action";
+    /** Admin: what the call acted on (agent id, flow id, revision); absent when nothing in particular. */
+    public static final String TARGET = "target";
+    /** Admin: {@code ok}, {@code forbidden}, {@code refused} or {@code failed} ({@link AdminRecord.Outcome}). */
+    public static final String OUTCOME = "outcome";
+    // An admin record's answer and its words keep the flow-record names: FlowRecordFields.STATUS and DETAIL.
+
     public static final String TYPE_CHECKPOINT = "checkpoint";
     public static final String TYPE_RETENTION = "retention";
+    public static final String TYPE_ADMIN = "admin";
 
     /** Gap {@code reason}: the queue was full (the writer was behind). */
     public static final String GAP_QUEUE_FULL = "queue_full";

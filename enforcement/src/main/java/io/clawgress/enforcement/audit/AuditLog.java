@@ -34,14 +34,15 @@ import static io.clawgress.enforcement.flowlog.FlowRecordFields.TIME;
 import static io.clawgress.enforcement.flowlog.FlowRecordFields.TYPE;
 
 /**
- * The tamper-evident audit log (docs/audit.md). The data path only offers records to a bounded queue
- * ({@link #record}, {@link #request}: never block, never throw); one writer thread drains it into hash-chained JSON
- * Lines segments under {@code audit.dir}, signs a checkpoint every N records or T seconds, rotates and retires
- * segments, and survives a disk that refuses writes: it keeps what it could not write (up to the queue capacity),
- * retries with backoff, and once writing works again announces what was lost in a {@code gap} record.
+ * The tamper-evident audit log (docs/audit.md). The data path (and the admin API) only offers records to a bounded
+ * queue ({@link #record}, {@link #request}, {@link #admin}: never block, never throw); one writer thread drains it into
+ * hash-chained JSON Lines segments under {@code audit.dir}, signs a checkpoint every N records or T seconds, rotates
+ * and retires segments, and survives a disk that refuses writes: it keeps what it could not write (up to the queue
+ * capacity), retries with backoff, and once writing works again announces what was lost in a {@code gap} record.
  *
- * <p>Thread model: {@link #record}, {@link #request}, {@link #accepting} and the counters are called from any thread
- * (event loops); everything else named "writer thread" below runs on the writer thread alone.
+ * <p>Thread model: {@link #record}, {@link #request}, {@link #admin}, {@link #accepting} and the counters are called
+ * from any thread (event loops, the admin API's worker); everything else named "writer thread" below runs on the
+ * writer thread alone.
  */
 public final class AuditLog implements AuditSink, AutoCloseable {
 
@@ -63,11 +64,12 @@ public final class AuditLog implements AuditSink, AutoCloseable {
     private final long tickMillis;
     private final Path dir;
 
-    /** {@link FlowRecord}s and {@link RequestRecord}s in the order the data path offered them. */
+    /** {@link FlowRecord}s, {@link RequestRecord}s and {@link AdminRecord}s in the order they were offered. */
     private final BlockingQueue<Object> queue;
     private final AtomicLong droppedFull = new AtomicLong();
     private final AtomicLong droppedClosed = new AtomicLong();
     private final AtomicLong written = new AtomicLong();
+    private final AtomicLong adminWritten = new AtomicLong();
     private final AtomicLong writeErrors = new AtomicLong();
     private final AtomicLong gaps = new AtomicLong();
     private final AtomicLong checkpoints = new AtomicLong();
@@ -157,6 +159,15 @@ public final class AuditLog implements AuditSink, AutoCloseable {
         offer(record);
     }
 
+    /**
+     * An admin API call (a change, or an attempt refused). Never blocks or throws, like {@link #record(FlowRecord)}:
+     * the admin API goes on whether or not the record can be kept, and a dropped one is counted and announced by the
+     * gap record like any other.
+     */
+    public void admin(AdminRecord record) {
+        offer(record);
+    }
+
     private void offer(Object record) {
         if (record == null) {
             return; // nothing to record; AuditSink must not throw
@@ -185,9 +196,14 @@ public final class AuditLog implements AuditSink, AutoCloseable {
         return droppedFull.get() + droppedClosed.get();
     }
 
-    /** Flow and request records written (gaps, checkpoints and retention records not included). */
+    /** Flow, request and admin records written (gaps, checkpoints and retention records not included). */
     public long written() {
         return written.get();
+    }
+
+    /** Admin records written (also counted in {@link #written()}). */
+    public long adminWritten() {
+        return adminWritten.get();
     }
 
     /** Failed write attempts (each retry that fails counts). */
@@ -411,6 +427,9 @@ public final class AuditLog implements AuditSink, AutoCloseable {
                         gaps.incrementAndGet();
                     } else {
                         written.incrementAndGet();
+                        if (done instanceof AdminRecord) {
+                            adminWritten.incrementAndGet();
+                        }
                     }
                 }
             }
@@ -424,6 +443,7 @@ public final class AuditLog implements AuditSink, AutoCloseable {
         return switch (entry) {
             case FlowRecord f -> AuditRecords.flow(f, now);
             case RequestRecord r -> AuditRecords.request(r);
+            case AdminRecord a -> AuditRecords.admin(a);
             case Gap g -> AuditRecords.gap(g.dropped, g.reason, g.detail, now);
             default -> throw new IllegalStateException("not an audit entry: " + entry.getClass());
         };

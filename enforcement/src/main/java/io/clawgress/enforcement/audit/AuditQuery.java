@@ -12,18 +12,23 @@ import static io.clawgress.enforcement.flowlog.FlowRecordFields.*;
 /**
  * A filter over audit records ({@code clawgressctl audit query}); every criterion left null matches everything.
  *
- * @param types       record types to keep ({@code flow}, {@code request}, {@code gap}, {@code checkpoint},
- *                    {@code retention}); empty keeps every type
- * @param agentId     {@code identity.agent_id} equals this
+ * @param types       record types to keep ({@code flow}, {@code request}, {@code admin}, {@code gap},
+ *                    {@code checkpoint}, {@code retention}); empty keeps every type
+ * @param agentId     {@code identity.agent_id} equals this; an admin record matches when it acted on this agent (an
+ *                    {@code agent.*} action whose {@code target} is this)
  * @param from        {@code time} at or after this
  * @param to          {@code time} before this
- * @param verdict     {@code verdict} equals this ({@code relay}, {@code intercept}, {@code deny})
- * @param rule        {@code rule} equals this
+ * @param verdict     {@code verdict} equals this ({@code relay}, {@code intercept}, {@code deny}); records without a
+ *                    verdict (admin, gap, ...) never match
+ * @param rule        {@code rule} equals this (likewise)
  * @param destination matches, ignoring case, the {@code original_destination} or {@code dialled} address (as
  *                    {@code host:port} or just the host), the {@code sni} or the {@code http_host}
  */
 public record AuditQuery(Set<String> types, String agentId, Instant from, Instant to, String verdict, String rule,
                          String destination) {
+
+    /** The prefix of the admin actions on one agent ({@code agent.disable}, ...), whose target is the agent id. */
+    private static final String AGENT_ACTIONS = "agent.";
 
     /** Every record. */
     public static final AuditQuery ALL = new AuditQuery(Set.of(), null, null, null, null, null, null);
@@ -67,7 +72,7 @@ public record AuditQuery(Set<String> types, String agentId, Instant from, Instan
         if (!types.isEmpty() && !types.contains(record.path(TYPE).asText())) {
             return false;
         }
-        if (agentId != null && !agentId.equals(record.path(IDENTITY).path(AGENT_ID).textValue())) {
+        if (agentId != null && !agentMatches(record)) {
             return false;
         }
         if (from != null || to != null) {
@@ -88,6 +93,15 @@ public record AuditQuery(Set<String> types, String agentId, Instant from, Instan
             return false;
         }
         return destination == null || destinationMatches(record);
+    }
+
+    private boolean agentMatches(JsonNode r) {
+        if (AuditFields.TYPE_ADMIN.equals(r.path(TYPE).textValue())) {
+            String action = r.path(AuditFields.ACTION).textValue();
+            return action != null && action.startsWith(AGENT_ACTIONS)
+                    && agentId.equals(r.path(AuditFields.TARGET).textValue());
+        }
+        return agentId.equals(r.path(IDENTITY).path(AGENT_ID).textValue());
     }
 
     private boolean destinationMatches(JsonNode r) {

@@ -45,6 +45,23 @@ final class AuditRecords {
         return FlowRecordJson.request(r);
     }
 
+    static ObjectNode admin(AdminRecord r) {
+        ObjectNode o = NODES.objectNode();
+        o.put(TYPE, TYPE_ADMIN);
+        o.put(TIME, r.time().toString());
+        o.put(UID, r.uidUnsigned());
+        o.put(GID, r.gidUnsigned());
+        o.put(PID, r.pid());
+        o.put(METHOD, r.method());
+        o.put(PATH, r.path());
+        o.put(ACTION, r.action());
+        optional(o, TARGET, r.target());
+        o.put(OUTCOME, r.outcome().code());
+        o.put(STATUS, r.status());
+        optional(o, DETAIL, r.detail());
+        return o;
+    }
+
     static ObjectNode gap(long dropped, String reason, String detail, Instant now) {
         ObjectNode o = NODES.objectNode();
         o.put(TYPE, TYPE_GAP);

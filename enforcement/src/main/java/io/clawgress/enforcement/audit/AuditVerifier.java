@@ -18,10 +18,13 @@ import java.security.PublicKey;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 import static io.clawgress.enforcement.audit.AuditFields.*;
 import static io.clawgress.enforcement.flowlog.FlowRecordFields.TYPE;
@@ -101,9 +104,15 @@ public final class AuditVerifier {
      * @param checkpoints       checkpoints verified
      * @param unsignedRecords   verified records after the last checkpoint: chained, but no signature covers them yet
      * @param signaturesChecked false when no public key was given: checkpoints were checked for form only
+     * @param types             records verified by type ({@code flow}, {@code admin}, ...), in type order
      */
     public record Result(Outcome outcome, Finding finding, int segments, long records, long firstSeq, long lastSeq,
-                         String lastHash, long checkpoints, long unsignedRecords, boolean signaturesChecked) {
+                         String lastHash, long checkpoints, long unsignedRecords, boolean signaturesChecked,
+                         SortedMap<String, Long> types) {
+        public Result {
+            types = Collections.unmodifiableSortedMap(new TreeMap<>(types));
+        }
+
         public boolean ok() {
             return outcome != Outcome.BROKEN;
         }
@@ -133,6 +142,7 @@ public final class AuditVerifier {
     private final class Walk {
         private final List<Segments.Segment> segments;
         private long records;
+        private final SortedMap<String, Long> types = new TreeMap<>();
         private long firstSeq;
         private long prevSeq;
         private String prevHash;
@@ -279,6 +289,7 @@ public final class AuditVerifier {
                 maxRetainedFrom = Math.max(maxRetainedFrom, node.get(RETAINED_FROM_SEQ).asLong());
             }
             records++;
+            types.merge(type, 1L, Long::sum);
             prevSeq = seq;
             prevHash = hash;
             prevType = type;
@@ -327,7 +338,7 @@ public final class AuditVerifier {
 
         private Result result(Outcome outcome, Finding f) {
             return new Result(outcome, f, segments.size(), records, firstSeq, records == 0 ? 0 : prevSeq,
-                    records == 0 ? null : prevHash, checkpoints, unsigned, !keys.isEmpty());
+                    records == 0 ? null : prevHash, checkpoints, unsigned, !keys.isEmpty(), types);
         }
     }
 

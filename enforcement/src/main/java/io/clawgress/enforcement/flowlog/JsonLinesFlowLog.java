@@ -37,7 +37,9 @@ public final class JsonLinesFlowLog implements AuditSink, AutoCloseable {
 
     /** {@link FlowRecord}s and {@link RequestRecord}s, in the order the data path handed them over. */
     private final BlockingQueue<Object> queue;
-    private final OutputStream out;
+    /** Written by the writer thread, swapped by {@link #reopen}; guarded by {@code outLock}. */
+    private OutputStream out;
+    private final Object outLock = new Object();
     private final boolean ownsStream;
     private final Clock clock;
     /** Mapping-aware, so a generator can write the record objects (writeTree). */
@@ -68,16 +70,47 @@ public final class JsonLinesFlowLog implements AuditSink, AutoCloseable {
         if (FlowLogSettings.STDOUT.equals(settings.path())) {
             return new JsonLinesFlowLog(settings.queueCapacity(), System.out, false, clock);
         }
-        Path path = Path.of(settings.path());
+        return new JsonLinesFlowLog(settings.queueCapacity(), append(Path.of(settings.path())), true, clock);
+    }
+
+    private static OutputStream append(Path path) throws IOException {
         Path dir = path.toAbsolutePath().getParent();
         if (dir != null && !Files.isDirectory(dir)) {
             throw new IOException("flow_log.path " + path + ": directory " + dir + " does not exist");
         }
         try {
-            return new JsonLinesFlowLog(settings.queueCapacity(), new FileOutputStream(path.toFile(), true), true,
-                    clock);
+            return new FileOutputStream(path.toFile(), true);
         } catch (IOException e) {
             throw new IOException("flow_log.path " + path + ": cannot open for appending: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Opens {@code path} for appending (creating it) and writes every later line there, then closes the file written
+     * so far: what logrotate's {@code postrotate} reload needs once it has moved the file away. Blocking (opens a
+     * file): a reload thread, never an event loop. Nothing is lost: lines go to the old file until the swap.
+     *
+     * @throws IOException when the new file cannot be opened (the current one stays), or this log writes to standard
+     *                     output, which has nothing to reopen
+     */
+    public void reopen(String path) throws IOException {
+        if (!ownsStream) {
+            throw new IOException("the flow log writes to standard output: nothing to reopen");
+        }
+        OutputStream next = append(Path.of(path));
+        OutputStream old;
+        synchronized (outLock) {
+            if (closing) {
+                next.close();
+                throw new IOException("the flow log is closing");
+            }
+            old = out;
+            out = next;
+        }
+        try {
+            old.close();
+        } catch (IOException e) {
+            log.warn("flow log: closing the previous file: {}", e.getMessage());
         }
     }
 
@@ -167,8 +200,10 @@ public final class JsonLinesFlowLog implements AuditSink, AutoCloseable {
                 }
                 buf.write('\n');
             }
-            out.write(buf.toByteArray());
-            out.flush();
+            synchronized (outLock) {
+                out.write(buf.toByteArray());
+                out.flush();
+            }
             written.addAndGet(batch.size());
         } catch (IOException e) {
             writeErrors.incrementAndGet();
@@ -191,7 +226,9 @@ public final class JsonLinesFlowLog implements AuditSink, AutoCloseable {
         }
         if (ownsStream) {
             try {
-                out.close();
+                synchronized (outLock) {
+                    out.close();
+                }
             } catch (IOException e) {
                 log.error("flow log: close failed: {}", e.getMessage());
             }

@@ -16,12 +16,18 @@ final class Bucket {
 
     private static final VarHandle FIRST;
     private static final VarHandle SECOND;
+    private static final VarHandle ADMITTED;
+    private static final VarHandle OVER;
+    private static final VarHandle LAST;
 
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
             FIRST = l.findVarHandle(Bucket.class, "first", long.class);
             SECOND = l.findVarHandle(Bucket.class, "second", long.class);
+            ADMITTED = l.findVarHandle(Bucket.class, "admitted", long.class);
+            OVER = l.findVarHandle(Bucket.class, "over", long.class);
+            LAST = l.findVarHandle(Bucket.class, "last", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -31,11 +37,51 @@ final class Bucket {
     private volatile long first;
     @SuppressWarnings("unused") // through SECOND
     private volatile long second;
+    /** Requests admitted, and over the limit, since the bucket was made; the time of the last one. For reading. */
+    @SuppressWarnings("unused") // through ADMITTED
+    private volatile long admitted;
+    @SuppressWarnings("unused") // through OVER
+    private volatile long over;
+    @SuppressWarnings("unused") // through LAST
+    private volatile long last;
 
     /** A full bucket (arrival times at {@code now}), published through the concurrent map that holds it. */
     Bucket(long now) {
         FIRST.set(this, now);
         SECOND.set(this, now);
+        LAST.set(this, now);
+    }
+
+    /**
+     * Counts a request {@link #take} answered (not {@link #DEAD}) for {@link RateLimiter#buckets}: two plain atomic
+     * adds, no allocation.
+     */
+    void counted(long now, boolean admittedIt) {
+        (admittedIt ? ADMITTED : OVER).getAndAdd(this, 1L);
+        LAST.setOpaque(this, now);
+    }
+
+    /**
+     * This bucket as it stands at {@code now}, or {@code null} when it is retired. Any thread; lock-free reads.
+     */
+    BucketView view(Scope s, String agentId, String destination, long now) {
+        long a = (long) FIRST.getVolatile(this);
+        if (a == DEAD) {
+            return null;
+        }
+        long aheadA = Math.max(0, a - now);
+        int firstLimit = (int) (s.firstWindow / s.firstInterval);
+        long remaining = Math.max(0, (s.firstWindow - aheadA) / s.firstInterval);
+        long fullIn = aheadA;
+        if (s.two) {
+            long aheadB = Math.max(0, (long) SECOND.getVolatile(this) - now);
+            remaining = Math.min(remaining, Math.max(0, (s.secondWindow - aheadB) / s.secondInterval));
+            fullIn = Math.max(fullIn, aheadB);
+        }
+        long idle = Math.max(0, now - (long) LAST.getOpaque(this));
+        return new BucketView(s.policyId, s.ruleId, agentId, destination, s.spec, firstLimit,
+                (int) Math.min(remaining, firstLimit), fullIn, (long) ADMITTED.getVolatile(this),
+                (long) OVER.getVolatile(this), idle);
     }
 
     /**

@@ -3,6 +3,7 @@ package io.clawgress.enforcement.ratelimit;
 import io.clawgress.enforcement.policy.RateLimit;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -67,6 +68,11 @@ public final class RateLimiter {
     private static final Object RETRY = new Object();
     /** {@link #child}: no new bucket, the cap is reached. */
     private static final Object FULL = new Object();
+    /** The order of {@link #buckets}. */
+    private static final Comparator<BucketView> BY_KEY = Comparator.comparing(BucketView::policyId)
+            .thenComparing(BucketView::ruleId).thenComparing(BucketView::agentId)
+            .thenComparing(BucketView::destination, Comparator.nullsFirst(Comparator.naturalOrder()))
+            .thenComparing(v -> v.limit().toString());
 
     private final int maxBuckets;
     /**
@@ -151,6 +157,7 @@ public final class RateLimiter {
                 container.children.remove(key, bucket); // retired by a sweep; its accounting is the sweep's
                 continue;
             }
+            bucket.counted(nowNanos, r == 0);
             if (r == 0) {
                 admitted.increment();
                 return Admission.ADMITTED;
@@ -200,6 +207,43 @@ public final class RateLimiter {
             }
         }
         return dropped;
+    }
+
+    /**
+     * The buckets as they stand at {@code nowNanos} (the clock of {@link #check}), sorted by policy, rule, agent and
+     * destination: for {@code clawgressctl quota show}. Off the data path (an admin thread); reads without locks while
+     * requests go on, allocates one view per bucket.
+     *
+     * @param agentId only this agent's buckets, or {@code null} for every agent
+     */
+    public List<BucketView> buckets(String agentId, long nowNanos) {
+        List<BucketView> views = new ArrayList<>();
+        for (ConcurrentHashMap<String, Scope[]> rules : policies.values()) {
+            for (Scope[] scopes : rules.values()) {
+                for (Scope scope : scopes) {
+                    for (Map.Entry<String, Object> e : scope.children.entrySet()) {
+                        if (agentId != null && !agentId.equals(e.getKey())) {
+                            continue;
+                        }
+                        if (e.getValue() instanceof Bucket b) {
+                            add(views, b.view(scope, e.getKey(), null, nowNanos));
+                        } else {
+                            for (Map.Entry<String, Object> d : ((Container) e.getValue()).children.entrySet()) {
+                                add(views, ((Bucket) d.getValue()).view(scope, e.getKey(), d.getKey(), nowNanos));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        views.sort(BY_KEY);
+        return views;
+    }
+
+    private static void add(List<BucketView> views, BucketView view) {
+        if (view != null) {
+            views.add(view);
+        }
     }
 
     /** The counters so far, and the number of buckets now. */

@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * aborted, so after any {@link StoreException} — {@link Reason#MAP_FULL} included — the previous state, and the
  * previously active revision, is intact and the store stays usable.
  *
- * <p>Threads: reads ({@link #active()}, {@link #bundle(long)}, {@link #revisions()}, {@link #history(int)}) may run
+ * <p>Threads: reads ({@link #active()}, {@link #bundle(long)}, {@link #revisions()}, {@link #generations()},
+ * {@link #history(int)}) may run
  * concurrently from any thread; each is one read transaction, not tied to its thread ({@code MDB_NOTLS}). Writes
  * ({@link #commitActivation}, {@link #activateStored}, {@link #recordHistory}) block on disk sync and must be
  * serialised by the caller on one thread — the activation executor, never an event loop. (LMDB would serialise
@@ -158,6 +159,36 @@ public final class PolicyStore implements AutoCloseable {
     /** The retained generations, newest activation first. */
     public List<Long> revisions() throws StoreException {
         return read("list revisions", txn -> generations(txn, false).stream().map(Generation::revision).toList());
+    }
+
+    /**
+     * The retained generations with what is known about each, newest activation first, without reading their bytes.
+     * One read transaction, so the list and its {@link StoredGeneration#active()} flags are consistent.
+     *
+     * @throws StoreException {@link Reason#CORRUPT} if a generation's metadata does not decode
+     */
+    public List<StoredGeneration> generations() throws StoreException {
+        record Ordered(long seq, StoredGeneration generation) {
+        }
+        return read("list generations", txn -> {
+            OptionalLong active = activeRevision(txn);
+            List<Ordered> out = new ArrayList<>();
+            try (CursorIterable<byte[]> it = meta.iterate(txn)) {
+                for (CursorIterable.KeyVal<byte[]> kv : it) {
+                    long revision = Codec.decodeLong(kv.key(), "metadata key");
+                    String what = "revision " + revision + " metadata";
+                    Meta m = Codec.decodeMeta(what, kv.val());
+                    try {
+                        out.add(new Ordered(m.seq(), new StoredGeneration(revision, m.activatedAt(), m.byteCount(),
+                                m.sha256(), m.kid(), m.source(), active.isPresent() && active.getAsLong() == revision)));
+                    } catch (IllegalArgumentException | NullPointerException e) {
+                        throw Codec.corrupt(what, e.getMessage());
+                    }
+                }
+            }
+            out.sort(Comparator.comparingLong(Ordered::seq).reversed());
+            return out.stream().map(Ordered::generation).toList();
+        });
     }
 
     /** Up to {@code max} history entries, newest first. */

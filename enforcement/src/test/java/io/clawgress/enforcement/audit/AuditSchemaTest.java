@@ -8,39 +8,39 @@ import io.clawgress.api.Identity;
 import io.clawgress.api.PeekFacts;
 import io.clawgress.api.RequestRecord;
 import io.clawgress.api.Termination;
+import io.clawgress.testing.JsonSchemaValidator;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 import static io.clawgress.enforcement.audit.AuditFixture.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Every kind of record the writer produces validates against docs/audit-record.schema.json, and records the schema
- * does not describe are refused. The validator below implements the keywords the schema uses ($ref, oneOf, type,
- * const, enum, pattern, minimum, maximum, required, properties, additionalProperties: false, items).
+ * does not describe are refused ({@link JsonSchemaValidator}, which refuses schema keywords it does not implement).
  */
 class AuditSchemaTest {
 
-    private static JsonNode schema;
+    private static JsonSchemaValidator schema;
 
     @TempDir
     Path dir;
 
     @BeforeAll
     static void loadSchema() throws Exception {
-        schema = JSON.readTree(Path.of("..", "docs", "audit-record.schema.json").toFile());
-        assertThat(schema.get("$schema").asText()).isEqualTo("https://json-schema.org/draft/2020-12/schema");
+        schema = JsonSchemaValidator.load(Path.of("..", "docs", "audit-record.schema.json"));
+        assertThat(schema.schema().get("$schema").asText()).isEqualTo("https://json-schema.org/draft/2020-12/schema");
     }
 
     @Test
@@ -61,6 +61,12 @@ class AuditSchemaTest {
         log.request(new RequestRecord("x", 2, T0, Optional.of(new Identity("a", null, null, null, null,
                 AuthMethod.JWT, true)), "POST", "b.test", "/v1", "relay", "allowed", "api", "7", 0, null)
                 .ended(200, 321, 4567, Duration.ofMillis(12), io.clawgress.api.Termination.COMPLETED));
+        log.admin(new AdminRecord(T0, 0, 0, 4242, "POST", "/v1/agents/a1/disable", "agent.disable", "a1", 200, null));
+        log.admin(new AdminRecord(T0, -2, 1001, 0, "POST", "/v1/bundles", "bundle.push", null, 403,
+                "uid 4294967294 is not in group clawgress-admin"));
+        log.admin(new AdminRecord(T0, 1000, 1000, 77, "POST", "/v1/flows/\u001b[2J" + "x".repeat(3000) + "/kill",
+                "flows.kill", "\u202e" + "f".repeat(1000), 404, "no open flow '" + "f".repeat(1000) + "'"));
+        log.admin(new AdminRecord(T0, 0, 0, 1, "POST", "/v1/reload", "reload", null, 500, "java.io.IOException: x"));
         assertThat(log.close(Duration.ofSeconds(10))).isTrue();
 
         List<ObjectNode> records = new ArrayList<>();
@@ -71,7 +77,9 @@ class AuditSchemaTest {
         records.add(sealed(sealer, AuditRecords.retention(41, 3, 12288, AuditFields.RETENTION_MAX_AGE, T0)));
 
         assertThat(records).extracting(r -> r.get("type").asText())
-                .contains("flow", "request", "checkpoint", "gap", "retention");
+                .contains("flow", "request", "admin", "checkpoint", "gap", "retention");
+        assertThat(records).filteredOn(r -> r.get("type").asText().equals("admin")).extracting(r ->
+                r.get("outcome").asText()).containsExactly("ok", "forbidden", "refused", "failed");
         for (ObjectNode r : records) {
             assertThat(errors(r)).as(r.toString()).isEmpty();
         }
@@ -92,94 +100,78 @@ class AuditSchemaTest {
         assertThat(errors(gap.deepCopy().put("time", "yesterday"))).isNotEmpty();
     }
 
+    @Test
+    void adminRecordsTheSchemaDoesNotDescribeAreRefused() throws Exception {
+        ObjectNode admin = sealed(new AuditRecords(), AuditRecords.admin(new AdminRecord(T0, 1001, 1001, 9, "POST",
+                "/v1/agents/a1/disable", "agent.disable", "a1", 403, "not in clawgress-admin")));
+        assertThat(errors(admin)).isEmpty();
+        for (String required : List.of("uid", "gid", "pid", "method", "path", "action", "outcome", "status")) {
+            ObjectNode without = admin.deepCopy();
+            without.remove(required);
+            assertThat(errors(without)).as(required).isNotEmpty();
+        }
+        ObjectNode optional = admin.deepCopy();
+        optional.remove(List.of("target", "detail"));
+        assertThat(errors(optional)).isEmpty();
+        assertThat(errors(admin.deepCopy().put("uid", 4294967295L))).isNotEmpty();
+        assertThat(errors(admin.deepCopy().put("uid", -1))).isNotEmpty();
+        assertThat(errors(admin.deepCopy().put("uid", 4294967294L))).isEmpty();
+        assertThat(errors(admin.deepCopy().put("pid", -1))).isNotEmpty();
+        assertThat(errors(admin.deepCopy().put("method", "PO ST"))).isNotEmpty();
+        assertThat(errors(admin.deepCopy().put("action", "Agent.Disable"))).isNotEmpty();
+        assertThat(errors(admin.deepCopy().put("action", "agent..disable"))).isNotEmpty();
+        assertThat(errors(admin.deepCopy().put("outcome", "denied"))).isNotEmpty();
+        assertThat(errors(admin.deepCopy().put("status", 600))).isNotEmpty();
+        assertThat(errors(admin.deepCopy().put("target", ""))).isNotEmpty();
+        assertThat(errors(admin.deepCopy().put("detail", "d".repeat(513)))).isNotEmpty();
+        assertThat(errors(admin.deepCopy().put("path", "/" + "p".repeat(1024)))).isNotEmpty();
+        assertThat(errors(admin.deepCopy().put("verdict", "deny"))).isNotEmpty();
+        assertThat(errors(admin.deepCopy().put("uid", "0"))).isNotEmpty();
+    }
+
+    /**
+     * The example lines in docs/audit.md are records as the writer writes them: valid, canonical, hashed right, and
+     * one chain from seq 1.
+     */
+    @Test
+    void theExamplesInTheDocsValidateAndHashToTheirHash() throws Exception {
+        List<String> examples = Files.readAllLines(Path.of("..", "docs", "audit.md")).stream()
+                .filter(l -> l.startsWith("{\"")).toList();
+        assertThat(examples).extracting(l -> JSON.readTree(l).get("type").asText())
+                .containsExactlyInAnyOrder("flow", "request", "admin", "gap", "checkpoint");
+        String prev = AuditFields.ZERO_HASH;
+        for (String line : examples) {
+            ObjectNode r = (ObjectNode) JSON.readTree(line);
+            assertThat(errors(r)).as(line).isEmpty();
+            assertThat(r.get("prev_hash").asText()).as(line).isEqualTo(prev);
+            prev = r.get("hash").asText();
+            assertThat(new String(CanonicalJson.bytes(r), StandardCharsets.UTF_8)).isEqualTo(line);
+            ObjectNode body = r.deepCopy();
+            body.remove("hash");
+            assertThat(AuditVerifier.sha256Hex(CanonicalJson.bytes(body))).as(line).isEqualTo(r.get("hash").asText());
+        }
+    }
+
+    /** The bounds AdminRecord enforces are the ones the schema documents. */
+    @Test
+    void adminBoundsInTheSchemaAreTheRecords() {
+        JsonNode props = schema.schema().get("$defs").get("admin").get("properties");
+        assertThat(props.get("method").get("maxLength").asInt()).isEqualTo(AdminRecord.MAX_METHOD_CHARS);
+        assertThat(props.get("path").get("maxLength").asInt()).isEqualTo(AdminRecord.MAX_PATH_CHARS);
+        assertThat(props.get("action").get("maxLength").asInt()).isEqualTo(AdminRecord.MAX_ACTION_CHARS);
+        assertThat(props.get("target").get("maxLength").asInt()).isEqualTo(AdminRecord.MAX_TARGET_CHARS);
+        assertThat(props.get("detail").get("maxLength").asInt()).isEqualTo(AdminRecord.MAX_DETAIL_CHARS);
+        List<String> outcomes = new ArrayList<>();
+        props.get("outcome").get("enum").forEach(n -> outcomes.add(n.asText()));
+        assertThat(outcomes).containsExactly(Arrays.stream(AdminRecord.Outcome.values())
+                .map(AdminRecord.Outcome::code).toArray(String[]::new));
+    }
+
     private static ObjectNode sealed(AuditRecords sealer, ObjectNode body) throws Exception {
         return (ObjectNode) JSON.readTree(sealer.seal(body, 9, AuditFields.ZERO_HASH).line());
     }
 
-    private static List<String> errors(JsonNode instance) {
-        List<String> out = new ArrayList<>();
-        validate(schema, instance, "$", out);
-        return out;
-    }
-
-    private static void validate(JsonNode s, JsonNode v, String at, List<String> out) {
-        if (s.has("$ref")) {
-            String ref = s.get("$ref").asText();
-            assertThat(ref).startsWith("#/$defs/");
-            validate(schema.get("$defs").get(ref.substring("#/$defs/".length())), v, at, out);
-        }
-        if (s.has("oneOf")) {
-            int passing = 0;
-            for (JsonNode option : s.get("oneOf")) {
-                List<String> e = new ArrayList<>();
-                validate(option, v, at, e);
-                passing += e.isEmpty() ? 1 : 0;
-            }
-            if (passing != 1) {
-                out.add(at + ": matches " + passing + " of oneOf (expected: 1)");
-            }
-        }
-        if (s.has("type") && !typeMatches(s.get("type").asText(), v)) {
-            out.add(at + ": not of type " + s.get("type").asText());
-            return;
-        }
-        if (s.has("const") && !s.get("const").equals(v)) {
-            out.add(at + ": not " + s.get("const"));
-        }
-        if (s.has("enum")) {
-            boolean any = false;
-            for (JsonNode e : s.get("enum")) {
-                any |= e.equals(v);
-            }
-            if (!any) {
-                out.add(at + ": " + v + " not in " + s.get("enum"));
-            }
-        }
-        if (s.has("pattern") && v.isTextual()
-                && !Pattern.compile(s.get("pattern").asText()).matcher(v.asText()).find()) {
-            out.add(at + ": " + v + " does not match " + s.get("pattern"));
-        }
-        if (s.has("minimum") && v.isNumber() && v.decimalValue().compareTo(s.get("minimum").decimalValue()) < 0) {
-            out.add(at + ": below " + s.get("minimum"));
-        }
-        if (s.has("maximum") && v.isNumber() && v.decimalValue().compareTo(s.get("maximum").decimalValue()) > 0) {
-            out.add(at + ": above " + s.get("maximum"));
-        }
-        if (v.isObject()) {
-            if (s.has("required")) {
-                for (JsonNode r : s.get("required")) {
-                    if (!v.has(r.asText())) {
-                        out.add(at + ": missing " + r.asText());
-                    }
-                }
-            }
-            JsonNode props = s.get("properties");
-            for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> f = it.next();
-                if (props != null && props.has(f.getKey())) {
-                    validate(props.get(f.getKey()), f.getValue(), at + "." + f.getKey(), out);
-                } else if (s.has("additionalProperties") && !s.get("additionalProperties").asBoolean()) {
-                    out.add(at + ": unexpected " + f.getKey());
-                }
-            }
-        }
-        if (v.isArray() && s.has("items")) {
-            for (int i = 0; i < v.size(); i++) {
-                validate(s.get("items"), v.get(i), at + "[" + i + "]", out);
-            }
-        }
-    }
-
-    private static boolean typeMatches(String type, JsonNode v) {
-        return switch (type) {
-            case "object" -> v.isObject();
-            case "array" -> v.isArray();
-            case "string" -> v.isTextual();
-            case "integer" -> v.isIntegralNumber();
-            case "number" -> v.isNumber();
-            case "boolean" -> v.isBoolean();
-            case "null" -> v.isNull();
-            default -> throw new AssertionError("type " + type);
-        };
+    private static List<JsonSchemaValidator.Error> errors(JsonNode instance) {
+        return schema.validate(instance);
     }
 }

@@ -118,6 +118,50 @@ class JsonLinesFlowLogTest {
         assertThat(Files.readAllLines(file)).hasSize(2).last().asString().contains("\"flow_id\":\"new\"");
     }
 
+    @Test
+    void reopenAfterLogrotateMovedTheFileWritesLaterLinesToTheNewFile(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("flows.jsonl");
+        Path rotated = dir.resolve("flows.jsonl.1");
+        try (JsonLinesFlowLog log = JsonLinesFlowLog.open(new FlowLogSettings(file.toString(), 16), CLOCK)) {
+            log.record(record("before", Optional.empty()));
+            awaitWritten(log, 1);
+            Files.move(file, rotated);
+            log.reopen(file.toString());
+            log.record(record("after", Optional.empty()));
+        }
+        assertThat(Files.readAllLines(rotated)).singleElement().asString().contains("\"flow_id\":\"before\"");
+        assertThat(Files.readAllLines(file)).singleElement().asString().contains("\"flow_id\":\"after\"");
+    }
+
+    @Test
+    void reopenIntoAMissingDirectoryKeepsTheCurrentFile(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("flows.jsonl");
+        try (JsonLinesFlowLog log = JsonLinesFlowLog.open(new FlowLogSettings(file.toString(), 16), CLOCK)) {
+            assertThatThrownBy(() -> log.reopen(dir.resolve("gone/flows.jsonl").toString()))
+                    .isInstanceOf(IOException.class).hasMessageContaining("does not exist");
+            log.record(record("kept", Optional.empty()));
+        }
+        assertThat(Files.readAllLines(file)).singleElement().asString().contains("\"flow_id\":\"kept\"");
+    }
+
+    @Test
+    void standardOutputHasNothingToReopen() throws Exception {
+        try (JsonLinesFlowLog log = JsonLinesFlowLog.open(new FlowLogSettings(FlowLogSettings.STDOUT, 16), CLOCK)) {
+            assertThatThrownBy(() -> log.reopen("/tmp/x.jsonl")).isInstanceOf(IOException.class)
+                    .hasMessageContaining("standard output");
+        }
+    }
+
+    private static void awaitWritten(JsonLinesFlowLog log, long n) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (log.written() < n) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the writer did not write " + n + " record(s) in 10 s");
+            }
+            Thread.sleep(5);
+        }
+    }
+
     private static FlowRecord record(String id, Optional<Identity> identity) {
         return new FlowRecord(id, Instant.parse("2026-11-21T11:59:59Z"), new InetSocketAddress("198.18.1.2", 40000),
                 new InetSocketAddress("2001:db8::1", 443), identity, "relay", "allowed by rule web", "web",

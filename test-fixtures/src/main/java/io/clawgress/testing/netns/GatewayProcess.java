@@ -48,10 +48,22 @@ public final class GatewayProcess {
     private final Map<Path, LogTail> tails = new TreeMap<>();
     private volatile long daemonPid = -1;
 
+    private final Path adminSocket;
+
     GatewayProcess(ManagedProcess process, Path config, Path records) {
+        this(process, config, records, null);
+    }
+
+    GatewayProcess(ManagedProcess process, Path config, Path records, Path adminSocket) {
         this.process = process;
         this.config = config;
         this.records = records;
+        this.adminSocket = adminSocket;
+    }
+
+    /** The daemon's admin socket ({@code <workDir>/admin.sock} unless the test's config names another), or null. */
+    public Path adminSocket() {
+        return adminSocket;
     }
 
     /** The underlying process (its logs, {@code waitForLine}, ...). */
@@ -109,6 +121,23 @@ public final class GatewayProcess {
         return process.stderrText();
     }
 
+    /**
+     * Sends signal {@code name} ({@code HUP}, {@code TERM}, ...) to the daemon's JVM with {@code kill -s}, and returns
+     * at once.
+     */
+    public void signal(String name) {
+        if (!name.matches("[A-Z0-9]{1,10}")) {
+            throw new IllegalArgumentException("name: '" + name + "' (expected: a signal name such as HUP)");
+        }
+        Exec.run(List.of("kill", "-s", name, Long.toString(pid())), Duration.ofSeconds(10), null)
+                .assertOk("kill -s " + name + " " + pid());
+    }
+
+    /** Waits for the daemon to exit by itself (after {@link #signal signal("TERM")}); returns its exit code. */
+    public int waitForExit(Duration timeout) {
+        return process.waitForExit(timeout);
+    }
+
     /** Stops the daemon: SIGTERM, up to {@link #STOP_GRACE} to drain, then SIGKILL. Returns the exit code. */
     public int stop() {
         return process.stop(STOP_GRACE);
@@ -119,7 +148,13 @@ public final class GatewayProcess {
      * Gap records too; request records (one per HTTP request behind the L7 gate) are in {@link #requestRecords()}.
      */
     public List<JsonNode> flowRecords() {
-        return logLines().stream().filter(n -> !"request".equals(n.path("type").asText())).toList();
+        return logLines().stream().filter(n -> !"request".equals(n.path("type").asText())
+                && !"admin".equals(n.path("type").asText())).toList();
+    }
+
+    /** The records of admin API changes ({@code "type": "admin"}), in file order. */
+    public List<JsonNode> adminRecords() {
+        return logLines().stream().filter(n -> "admin".equals(n.path("type").asText())).toList();
     }
 
     /** The records of HTTP requests decided behind the L7 gate ({@code "type": "request"}), in file order. */

@@ -492,11 +492,33 @@ public final class Topology implements AutoCloseable {
         return startGateway(List.of(daemon.toString()), configYaml, records);
     }
 
+    /**
+     * Like {@link #startGateway(String, Path)} with {@code env} added to the daemon's environment (through
+     * {@code env(1)}), e.g. systemd's {@code NOTIFY_SOCKET} and {@code WATCHDOG_USEC}.
+     */
+    public GatewayProcess startGateway(String configYaml, Path records, java.util.Map<String, String> env) {
+        Path daemon = Repo.root().resolve("bin").resolve("clawgressd");
+        if (!Files.isExecutable(daemon)) {
+            throw new AssertionError(daemon + " is missing or not executable (run ./mvnw -pl appliance -am package)");
+        }
+        List<String> cmd = new ArrayList<>(List.of("env"));
+        env.forEach((k, v) -> {
+            if (k.isEmpty() || k.contains("=")) {
+                throw new IllegalArgumentException("env: '" + k + "' (expected: a variable name)");
+            }
+            cmd.add(k + "=" + v);
+        });
+        cmd.add(daemon.toString());
+        return startGateway(cmd, configYaml, records);
+    }
+
     /** Starts {@code daemonCommand --config <workDir>/clawgress.yaml}; tests use it with a stand-in daemon. */
     GatewayProcess startGateway(List<String> daemonCommand, String configYaml, Path records) {
         Path config = workDir.resolve("clawgress.yaml");
+        Path adminSocket = workDir.resolve("admin.sock");
+        String yaml = withTestDefaults(configYaml, adminSocket);
         try {
-            Files.writeString(config, configYaml);
+            Files.writeString(config, yaml);
         } catch (IOException e) {
             throw new UncheckedIOException("writing " + config, e);
         }
@@ -504,7 +526,8 @@ public final class Topology implements AutoCloseable {
         cmd.add("--config");
         cmd.add(config.toString());
         ManagedProcess p = gateway.spawn("clawgressd", cmd, workDir);
-        GatewayProcess g = new GatewayProcess(p, config, records);
+        GatewayProcess g = new GatewayProcess(p, config, records,
+                configYaml.matches("(?s)(.*\n)?admin:.*") ? adminSocketOf(configYaml) : adminSocket);
         gateways.add(g);
         try {
             p.waitForLine(GatewayProcess.READY, READY_TIMEOUT);
@@ -514,6 +537,32 @@ public final class Topology implements AutoCloseable {
                     + config + ")\n" + e.getMessage(), e);
         }
         return g;
+    }
+
+    /**
+     * A test's config with what it does not say itself set for a test: the admin socket in the work directory (root's
+     * group reads and changes: the tests run as root) and the metrics endpoint on a free port, so daemons of
+     * different tests never share a socket or a port.
+     */
+    static String withTestDefaults(String configYaml, Path adminSocket) {
+        StringBuilder b = new StringBuilder(configYaml);
+        if (!b.isEmpty() && b.charAt(b.length() - 1) != '\n') {
+            b.append('\n');
+        }
+        if (!configYaml.matches("(?s)(.*\n)?admin:.*")) {
+            b.append("admin:\n  socket: ").append(adminSocket).append("\n  group: \"0\"\n  admin_group: \"0\"\n");
+        }
+        if (!configYaml.matches("(?s)(.*\n)?metrics:.*")) {
+            b.append("metrics:\n  port: 0\n");
+        }
+        return b.toString();
+    }
+
+    /** The {@code admin.socket} a test's own config names, or null. */
+    private static Path adminSocketOf(String configYaml) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^admin:\\s*\\n(?:[ \\t]+.*\\n)*?[ \\t]+socket:"
+                + "\\s*\"?([^\"\\s]+)").matcher(configYaml.endsWith("\n") ? configYaml : configYaml + "\n");
+        return m.find() ? Path.of(m.group(1)) : null;
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.clawgress.tproxy.decide;
 
+import io.clawgress.api.DataPathObserver;
 import io.clawgress.api.Decision;
 import io.clawgress.api.FlowDecider;
 import io.clawgress.api.Termination;
@@ -43,9 +44,11 @@ public final class DecideStage extends ChannelInboundHandlerAdapter {
         ctx.pipeline().remove(this);
         Decision decision;
         try {
+            long t0 = System.nanoTime();
             // A plaintext HTTP connection is admitted without counting: the L7 gate counts each of its requests.
             decision = flow.facts().peek().kind() == PeekFacts.Kind.HTTP ? decider.recheck(flow.facts())
                     : decider.decide(flow.facts());
+            flow.observer().decided(DataPathObserver.DecisionKind.FLOW, System.nanoTime() - t0);
         } catch (RuntimeException e) {
             // The SPI promises not to throw; if it does, that is our bug, and the flow fails closed.
             log.error("flow {}: decider failed; denying", flow.id(), e);

@@ -1,12 +1,16 @@
 package io.clawgress.tproxy.dns;
 
+import io.clawgress.api.DataPathObserver;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.dns.DnsResponseCode;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.resolver.HostsFileEntriesResolver;
 import io.netty.resolver.ResolvedAddressTypes;
 import io.netty.resolver.dns.DefaultDnsCache;
+import io.netty.resolver.dns.DnsErrorCauseException;
 import io.netty.resolver.dns.DnsNameResolver;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
+import io.netty.resolver.dns.DnsNameResolverTimeoutException;
 import io.netty.resolver.dns.DnsServerAddressStreamProvider;
 import io.netty.resolver.dns.DnsServerAddressStreamProviders;
 import io.netty.resolver.dns.SequentialDnsServerAddressStreamProvider;
@@ -83,6 +87,25 @@ public final class NameResolution implements AutoCloseable {
         return out;
     }
 
+    /**
+     * How a finished lookup went, for metrics: NXDOMAIN (RFC 1035 §4.1.1 RCODE 3) and resolver timeouts are told
+     * apart from every other failure by the cause Netty attaches. Walks the cause chain; allocates nothing.
+     */
+    public static DataPathObserver.DnsOutcome outcome(Future<?> lookup) {
+        if (lookup.isSuccess()) {
+            return DataPathObserver.DnsOutcome.OK;
+        }
+        Throwable t = lookup.cause();
+        for (int depth = 0; t != null && depth < 8; depth++, t = t.getCause()) {
+            if (t instanceof DnsNameResolverTimeoutException) {
+                return DataPathObserver.DnsOutcome.TIMEOUT;
+            }
+            if (t instanceof DnsErrorCauseException e && DnsResponseCode.NXDOMAIN.equals(e.getCode())) {
+                return DataPathObserver.DnsOutcome.NXDOMAIN;
+            }
+        }
+        return DataPathObserver.DnsOutcome.ERROR;
+    }
 
     @Override
     public void close() {

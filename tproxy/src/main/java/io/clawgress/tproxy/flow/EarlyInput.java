@@ -54,6 +54,11 @@ public final class EarlyInput {
         }
     }
 
+    /** Bytes held now (read from the agent, not yet relayed). */
+    int bytes() {
+        return bytes;
+    }
+
     /** Releases whatever is still held (the flow ended before the relay); returns how many bytes that was. */
     int release() {
         int released = bytes;

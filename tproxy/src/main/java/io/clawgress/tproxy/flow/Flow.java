@@ -1,6 +1,7 @@
 package io.clawgress.tproxy.flow;
 
 import io.clawgress.api.AuditSink;
+import io.clawgress.api.DataPathObserver;
 import io.clawgress.api.Decision;
 import io.clawgress.api.FlowDecider;
 import io.clawgress.api.FlowFacts;
@@ -33,12 +34,16 @@ public final class Flow {
     private static final String NO_REVISION = "none";
 
     private FlowFacts facts;
+    /** Also in {@link #facts}; final here so that any thread may read it ({@link #id()}). */
+    private final String id;
     private final Instant start;
     private final long startNanos;
     private final Channel client;
     private final Runnable onRecorded;
     private final AuditSink sink;
     private final TerminationCounts counts;
+    /** Set once by the constructor that takes it; read on the flow's event loop only. */
+    private DataPathObserver observer = DataPathObserver.NONE;
 
     private final EarlyInput earlyInput = new EarlyInput();
     private Verdict verdict;
@@ -76,10 +81,21 @@ public final class Flow {
     }
 
     /**
+     * @param counts   counted once per flow when its record is emitted, or {@code null}
+     * @param observer hears the peek, decisions, name lookups and identity failures of this flow (metrics)
+     */
+    public Flow(String id, Channel client, AuditSink sink, Runnable onRecorded, TerminationCounts counts,
+                DataPathObserver observer) {
+        this(id, client, sink, onRecorded, counts);
+        this.observer = java.util.Objects.requireNonNull(observer, "observer");
+    }
+
+    /**
      * @param counts counted once per flow when its record is emitted, or {@code null}
      */
     public Flow(String id, Channel client, AuditSink sink, Runnable onRecorded, TerminationCounts counts) {
         this.counts = counts;
+        this.id = id;
         this.client = client;
         this.sink = sink;
         this.onRecorded = onRecorded;
@@ -95,12 +111,18 @@ public final class Flow {
         return facts;
     }
 
+    /** The flow id; any thread. */
     public String id() {
-        return facts.flowId();
+        return id;
     }
 
     public Channel client() {
         return client;
+    }
+
+    /** Hears what the stages observe (peek and decision times, name lookups, identity failures); never null. */
+    public DataPathObserver observer() {
+        return observer;
     }
 
     /** The upstream channel, or {@code null} before the dial. */
@@ -390,6 +412,44 @@ public final class Flow {
         }
     }
 
+    /**
+     * The flow as it stands now, for the admin API. Runs on this flow's event loop.
+     *
+     * @param peeking whether the peek stage is still waiting for the first bytes
+     */
+    public OpenFlow view(boolean peeking) {
+        OpenFlow.State state;
+        if (termination != null || !client.isOpen()) {
+            state = OpenFlow.State.CLOSING;
+        } else if (verdict == null) {
+            state = peeking ? OpenFlow.State.PEEKING : OpenFlow.State.DECIDING;
+        } else {
+            state = switch (verdict) {
+                case Verdict.Deny d -> OpenFlow.State.DENYING;
+                case Verdict.Relay r -> upstreamConnected ? OpenFlow.State.RELAYING : OpenFlow.State.CONNECTING;
+                case Verdict.Intercept i -> upstreamConnected ? OpenFlow.State.INTERCEPTING
+                        : OpenFlow.State.CONNECTING;
+            };
+        }
+        return new OpenFlow(id, start, facts.source(), facts.originalDestination(), facts.peek(), identity, state,
+                verdict == null ? null : verdict.name(), verdict == null ? null : verdict.ruleId(), policyRevision,
+                dialled, bytesUp + earlyInput.bytes(), bytesDown, requestsAllowed + requestsDenied);
+    }
+
+    /**
+     * An operator ended the flow (admin API): reset as {@code admin_killed} with {@code why} as the record's detail.
+     * Runs on this flow's event loop.
+     *
+     * @return false when the flow's ending was already decided (it is closing on its own)
+     */
+    public boolean kill(String why) {
+        if (termination != null || !client.isOpen()) {
+            return false;
+        }
+        abort(Termination.ADMIN_KILLED, why);
+        return true;
+    }
+
     /** The record as it stands now (emitted at close). */
     public FlowRecord toRecord() {
         Verdict v = verdict;
@@ -427,7 +487,7 @@ public final class Flow {
                  CLIENT_HELLO_MALFORMED, SNI_INVALID, SNI_MISSING, HTTP_HEAD_TOO_LARGE, HTTP_MALFORMED,
                  NAME_ADDRESS_MISMATCH, NAME_RESOLUTION_FAILED, POLICY_REVOKED, UPSTREAM_TLS_INVALID,
                  INTERCEPT_UNAVAILABLE, CLIENT_TLS_FAILED, IDENTITY_INVALID, UPSTREAM_HTTP_MALFORMED, RATE_LIMITED,
-                 AUDIT_UNAVAILABLE -> true;
+                 AUDIT_UNAVAILABLE, ADMIN_KILLED -> true;
         };
     }
 }

@@ -1,6 +1,7 @@
 package io.clawgress.tproxy.gate;
 
 import io.clawgress.api.AuthMethod;
+import io.clawgress.api.DataPathObserver;
 import io.clawgress.api.Decision;
 import io.clawgress.api.FlowDecider;
 import io.clawgress.api.FlowFacts;
@@ -397,10 +398,12 @@ public final class HttpGate {
                 PeekFacts.http(host, head.method(), head.target()), Optional.ofNullable(proven));
         Decision decision;
         try {
+            long t0 = System.nanoTime();
             decision = decider.decide(facts);
             if (decision == null) {
                 throw new IllegalStateException("the decider returned null");
             }
+            flow.observer().decided(DataPathObserver.DecisionKind.REQUEST, System.nanoTime() - t0);
         } catch (RuntimeException e) {
             // The SPI promises a decision and no exception; if it breaks that, it is our bug: fail closed.
             log.error("flow {}: decider failed on request {}; denying", flow.id(), sequence, e);
@@ -416,6 +419,9 @@ public final class HttpGate {
                         && (decision.identity().isEmpty()
                         || (proven == null && strongerIdentityAllows(facts, decision.identity().get())));
                 DenialResponse response = DenialResponse.forDenial(decision, d, identityWouldHelp);
+                if (identityWouldHelp) {
+                    flow.observer().identityFailure(response.error());
+                }
                 Termination t = identityWouldHelp ? Termination.IDENTITY_INVALID : d.termination();
                 RequestRecord decided = decided(head, host, decision, decision.identity(), "deny", d.reason(),
                         d.ruleId(), decision.policyRevision(), response.status(), response.error());
@@ -468,7 +474,9 @@ public final class HttpGate {
     private record Denial(DenialResponse response, Termination termination, String why, String rule) {
     }
 
+    /** A 407 for {@code code}; tells the observer (identity failures by reason). */
     private Denial identityDenial(String code, String message) {
+        flow.observer().identityFailure(code);
         return new Denial(DenialResponse.identityRequired(code, null, null, message), Termination.IDENTITY_INVALID,
                 code + ": " + message, code);
     }

@@ -28,8 +28,9 @@ import java.util.Objects;
  * certificate (RFC 6125 via the JDK's {@code HTTPS} endpoint identification). ALPN offers only {@code http/1.1}: the
  * L7 gate speaks HTTP/1.1 (h2 is a documented later step).
  *
- * <p>BoringSSL through netty-tcnative when it loads; otherwise the JDK engine, logged once. Immutable and shared by
- * every event loop.
+ * <p>BoringSSL through netty-tcnative when it loads; otherwise the JDK engine, logged once. Shared by every event
+ * loop; {@link #reload} swaps the trust (a config reload, a rotated CA file) for connections made after it, while
+ * handshakes already begun keep the context they started with.
  */
 public final class UpstreamTls {
 
@@ -70,14 +71,16 @@ public final class UpstreamTls {
         }
     }
 
-    private final SslContext context;
+    /** The context and the settings it was built from, swapped together. */
+    private record State(SslContext context, Settings settings) {
+    }
+
     private final SslProvider provider;
-    private final Settings settings;
+    private volatile State state;
 
     private UpstreamTls(SslContext context, SslProvider provider, Settings settings) {
-        this.context = context;
         this.provider = provider;
-        this.settings = settings;
+        this.state = new State(context, settings);
     }
 
     /**
@@ -93,6 +96,26 @@ public final class UpstreamTls {
             log.warn("BoringSSL (netty-tcnative) unavailable ({}); upstream TLS uses the JDK engine",
                     String.valueOf(OpenSsl.unavailabilityCause()));
         }
+        return new UpstreamTls(build(settings, provider), provider, settings);
+    }
+
+    /**
+     * Re-reads the CA file (or the system trust store) and uses {@code settings} for new upstream connections. Blocking
+     * (reads the file): a reload thread, never an event loop.
+     *
+     * @throws SSLException when the CA file cannot be read or holds no certificate; the previous trust stays
+     */
+    public void reload(Settings settings) throws SSLException {
+        Objects.requireNonNull(settings, "settings");
+        state = new State(build(settings, provider), settings);
+    }
+
+    /** The settings in force. */
+    public Settings settings() {
+        return state.settings();
+    }
+
+    private static SslContext build(Settings settings, SslProvider provider) throws SSLException {
         SslContextBuilder b = SslContextBuilder.forClient()
                 .sslProvider(provider)
                 .protocols("TLSv1.3", "TLSv1.2")
@@ -107,7 +130,7 @@ public final class UpstreamTls {
             }
             b.trustManager(settings.caFile().toFile());
         }
-        return new UpstreamTls(b.build(), provider, settings);
+        return b.build();
     }
 
     /** {@code boringssl} or {@code jdk}. */
@@ -120,8 +143,9 @@ public final class UpstreamTls {
      * on the channel's event loop.
      */
     public SslHandler newHandler(ByteBufAllocator alloc, String host, int port) {
-        SslHandler h = context.newHandler(alloc, host, port);
-        h.setHandshakeTimeoutMillis(settings.handshakeTimeout().toMillis());
+        State s = state;
+        SslHandler h = s.context().newHandler(alloc, host, port);
+        h.setHandshakeTimeoutMillis(s.settings().handshakeTimeout().toMillis());
         return h;
     }
 

@@ -1,5 +1,6 @@
 package io.clawgress.tproxy.peek;
 
+import io.clawgress.api.DataPathObserver;
 import io.clawgress.api.PeekFacts;
 import io.clawgress.api.Termination;
 import io.clawgress.api.Verdict;
@@ -31,6 +32,7 @@ public final class PeekStage extends ChannelInboundHandlerAdapter {
     private ByteBuf peeked;
     private ScheduledFuture<?> deadline;
     private boolean finished;
+    private long startNanos;
 
     public PeekStage(Flow flow, PeekSettings settings) {
         this.flow = flow;
@@ -43,6 +45,7 @@ public final class PeekStage extends ChannelInboundHandlerAdapter {
             finish(ctx, PeekFacts.none()); // the server speaks first: waiting would only cost the timeout
             return;
         }
+        startNanos = System.nanoTime();
         peeked = ctx.alloc().buffer(1024, settings.maxBytes() + 1);
         deadline = ctx.executor().schedule(() -> timedOut(ctx), settings.timeout().toMillis(),
                 TimeUnit.MILLISECONDS);
@@ -171,6 +174,13 @@ public final class PeekStage extends ChannelInboundHandlerAdapter {
 
     private void finish(ChannelHandlerContext ctx, PeekFacts facts) {
         finished = true;
+        if (deadline != null) { // peeked, not a server-first port
+            observe(switch (facts.kind()) {
+                case TLS -> DataPathObserver.PeekOutcome.TLS;
+                case HTTP -> DataPathObserver.PeekOutcome.HTTP;
+                case OPAQUE, NONE -> DataPathObserver.PeekOutcome.OPAQUE;
+            });
+        }
         flow.peeked(facts);
         if (peeked != null) {
             ByteBuf bytes = peeked;
@@ -187,7 +197,12 @@ public final class PeekStage extends ChannelInboundHandlerAdapter {
 
     private void fail(PeekResult.Malformed bad) {
         finished = true;
+        observe(DataPathObserver.PeekOutcome.MALFORMED);
         flow.deny(new Verdict.Deny(bad.termination(), PEEK_RULE, bad.reason()));
+    }
+
+    private void observe(DataPathObserver.PeekOutcome outcome) {
+        flow.observer().peekFinished(outcome, System.nanoTime() - startNanos);
     }
 
     private void timedOut(ChannelHandlerContext ctx) {
@@ -195,6 +210,7 @@ public final class PeekStage extends ChannelInboundHandlerAdapter {
             return;
         }
         finished = true;
+        observe(DataPathObserver.PeekOutcome.TIMEOUT);
         int n = peeked == null ? 0 : peeked.readableBytes();
         flow.deny(new Verdict.Deny(Termination.PEEK_TIMEOUT, PEEK_RULE, "no complete ClientHello or request head"
                 + " within " + settings.timeout().toMillis() + " ms (" + n + " bytes received)"));

@@ -59,6 +59,7 @@ public final class Dialer {
     /** Runs on the flow's event loop. */
     private void resolved(Flow flow, InetSocketAddress original, String host, DialMode dial, String ruleId,
                           Future<List<InetAddress>> f, Consumer<Channel> onConnected) {
+        flow.observer().dnsLookup(NameResolution.outcome(f));
         Channel client = flow.client();
         if (!client.isActive()) {
             flow.abort(Termination.CLIENT_RESET, "agent went away while " + host + " was resolved");

@@ -59,7 +59,8 @@ class FlowTest {
             Map.entry(Termination.IDENTITY_INVALID, true),
             Map.entry(Termination.UPSTREAM_HTTP_MALFORMED, true),
             Map.entry(Termination.RATE_LIMITED, true),
-            Map.entry(Termination.AUDIT_UNAVAILABLE, true)));
+            Map.entry(Termination.AUDIT_UNAVAILABLE, true),
+            Map.entry(Termination.ADMIN_KILLED, true)));
 
     private static final Identity AGENT_7 =
             new Identity("agent-7", "team-a", "proj-1", "prod", "tier-2", AuthMethod.SUBNET, true);

@@ -1,0 +1,135 @@
+package io.clawgress.tproxy.dns;
+
+import io.clawgress.api.DataPathObserver.DnsOutcome;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * How a real lookup through {@link NameResolution} is classified for metrics, against a small DNS server on
+ * loopback that answers {@code ok.test} with an A record, {@code nx.test} with NXDOMAIN, {@code fail.test} with
+ * SERVFAIL and never answers {@code slow.test}.
+ */
+class NameResolutionOutcomeTest {
+
+    private static final int NOERROR = 0;
+    private static final int SERVFAIL = 2;
+    private static final int NXDOMAIN = 3;
+
+    private DatagramSocket server;
+    private Thread serving;
+    private EventLoopGroup group;
+    private NameResolution names;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        serving = new Thread(this::serve, "test-dns");
+        serving.setDaemon(true);
+        serving.start();
+        group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        names = new NameResolution(new DnsSettings(List.of((InetSocketAddress) server.getLocalSocketAddress()),
+                Duration.ofMillis(300), Duration.ofMinutes(1)), NioDatagramChannel.class);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        EventLoop loop = group.next();
+        loop.submit(names::close).sync();
+        group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
+        server.close();
+        serving.join(5000);
+    }
+
+    private DnsOutcome lookup(String name) throws Exception {
+        EventLoop loop = group.next();
+        Future<List<InetAddress>> f = loop.submit(() -> names.resolveAll(name, loop)).get().await();
+        return NameResolution.outcome(f);
+    }
+
+    @Test
+    void anAnswerIsOk() throws Exception {
+        assertThat(lookup("ok.test")).isEqualTo(DnsOutcome.OK);
+    }
+
+    @Test
+    void nxdomainIsToldApart() throws Exception {
+        assertThat(lookup("nx.test")).isEqualTo(DnsOutcome.NXDOMAIN);
+    }
+
+    @Test
+    void noAnswerWithinTheQueryTimeoutIsATimeout() throws Exception {
+        assertThat(lookup("slow.test")).isEqualTo(DnsOutcome.TIMEOUT);
+    }
+
+    @Test
+    void servfailIsAnError() throws Exception {
+        assertThat(lookup("fail.test")).isEqualTo(DnsOutcome.ERROR);
+    }
+
+    /** On the test-dns thread: answers each query per its name, RFC 1035 §4.1 framing. */
+    private void serve() {
+        byte[] buf = new byte[1500];
+        while (true) {
+            DatagramPacket p = new DatagramPacket(buf, buf.length);
+            try {
+                server.receive(p);
+                byte[] answer = answer(buf, p.getLength());
+                if (answer != null) {
+                    server.send(new DatagramPacket(answer, answer.length, p.getSocketAddress()));
+                }
+            } catch (SocketException e) {
+                return; // closed by the test
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    private static byte[] answer(byte[] q, int length) {
+        int pos = 12;
+        StringBuilder name = new StringBuilder();
+        while (q[pos] != 0) {
+            int len = q[pos];
+            name.append(name.isEmpty() ? "" : ".").append(new String(q, pos + 1, len, StandardCharsets.US_ASCII));
+            pos += len + 1;
+        }
+        int questionEnd = pos + 5; // the root label, QTYPE, QCLASS
+        int type = ((q[pos + 1] & 0xff) << 8) | (q[pos + 2] & 0xff);
+        String n = name.toString().toLowerCase(java.util.Locale.ROOT);
+        if (n.startsWith("slow.")) {
+            return null;
+        }
+        int rcode = n.startsWith("nx.") ? NXDOMAIN : n.startsWith("fail.") ? SERVFAIL : NOERROR;
+        boolean a = rcode == NOERROR && type == 1;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(q[0]);
+        out.write(q[1]);
+        out.write(0x81 | (q[2] & 0x01)); // QR, opcode 0, AA, RD as asked
+        out.write(0x80 | rcode);         // RA
+        out.writeBytes(new byte[] {0, 1, 0, (byte) (a ? 1 : 0), 0, 0, 0, 0});
+        out.write(q, 12, questionEnd - 12);
+        if (a) {
+            out.writeBytes(new byte[] {(byte) 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, (byte) 198, 18, 2, 9});
+        }
+        return out.toByteArray();
+    }
+}
