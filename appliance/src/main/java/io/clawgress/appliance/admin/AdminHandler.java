@@ -100,6 +100,9 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             }
         }
         if (route.change()) {
+            if (response.auditTarget() != null) {
+                target = response.auditTarget();
+            }
             String detail = response.status() >= 400 ? errorMessage(response) : null;
             try {
                 audit.change(caller, method, path, route.action(), target, response.status(),

@@ -5,8 +5,22 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 
-/** What an admin call answers: a status, a content type and the body (always sent with a Content-Length). */
-public record AdminResponse(int status, String contentType, byte[] body) {
+/**
+ * What an admin call answers: a status, a content type and the body (always sent with a Content-Length).
+ *
+ * @param auditTarget what a change acted on when the path does not say it (the id of an agent created by a POST to
+ *                    the collection), or {@code null}: the audit record then takes the first path parameter
+ */
+public record AdminResponse(int status, String contentType, byte[] body, String auditTarget) {
+
+    public AdminResponse(int status, String contentType, byte[] body) {
+        this(status, contentType, body, null);
+    }
+
+    /** This answer, naming what the change acted on for its audit record. */
+    public AdminResponse withAuditTarget(String target) {
+        return new AdminResponse(status, contentType, body, target);
+    }
 
     public static final String JSON = "application/json";
     public static final String PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8";

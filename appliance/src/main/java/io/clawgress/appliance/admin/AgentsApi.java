@@ -112,7 +112,8 @@ public final class AgentsApi {
         } catch (AgentRegistryException e) {
             throw failure(r, e);
         }
-        return AdminResponse.json(201, AgentJson.show(r.directory(), generation, agent));
+        return AdminResponse.json(201, AgentJson.show(r.directory(), generation, agent))
+                .withAuditTarget(agent.agentId());
     }
 
     /** {@code POST /v1/agents/{id}/disable}, body {@code {"reason": "..."}} (optional): idempotent. */

@@ -31,6 +31,12 @@ final class AdminService {
     static AdminRoutes routes(Clawgressd d, StatusReport status) {
         AdminRoutes routes = new AdminRoutes();
         routes.read("GET", "/v1/status", r -> AdminResponse.ok(status.build()));
+        routes.read("GET", "/v1/endpoints", r -> AdminResponse.ok(index(routes)));
+        routes.read("GET", "/v1/metrics", r -> AdminResponse.text(AdminResponse.PROMETHEUS, d.metrics().scrape()));
+        routes.change("POST", "/v1/reload", "reload", r -> {
+            ReloadResult result = d.reload();
+            return AdminResponse.json(result.ok() ? 200 : 422, reload(result));
+        });
         io.clawgress.appliance.admin.AgentsApi.register(routes, d::agentRegistry, d.stateDir(), d.trustDomain(),
                 Clock.systemUTC());
         io.clawgress.appliance.admin.CaApi.register(routes, d.stateDir());

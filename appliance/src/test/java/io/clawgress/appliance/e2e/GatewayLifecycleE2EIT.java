@@ -20,7 +20,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The daemon's own limits and lifecycle, end to end: the global connection cap resets the connection over it, and
- * SIGTERM ends the flows still open as {@code shutdown}, writing every record before the process exits.
+ * SIGTERM ends the flows still open after the drain timeout as {@code shutdown}, writing every record before the
+ * process exits.
  */
 class GatewayLifecycleE2EIT {
 
@@ -42,7 +43,7 @@ class GatewayLifecycleE2EIT {
             GatewayProcess gateway = topology.startGateway("""
                     listener: {port: 15001, transport: epoll}
                     connection_limit: 2
-                    timeouts: {idle: 5m}
+                    timeouts: {idle: 5m, drain: 1s}
                     peek: {server_first_ports: [7000]}
                     audit: {dir: %s}
                     """.formatted(records) + signed.configSection(dir.resolve("state"), bundle, null), records);

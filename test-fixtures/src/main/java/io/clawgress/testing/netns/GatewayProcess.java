@@ -34,8 +34,11 @@ public final class GatewayProcess {
 
     /** The line the daemon writes to stderr once it listens. */
     public static final Pattern READY = Pattern.compile("clawgressd ready");
-    /** How long {@link #stop()} lets the daemon drain after SIGTERM before SIGKILL. */
-    public static final Duration STOP_GRACE = Duration.ofSeconds(15);
+    /**
+     * How long {@link #stop()} lets the daemon drain after SIGTERM before SIGKILL: more than the default
+     * {@code timeouts.drain} (30 s) plus the audit log's flush, so a flow that never ends still gets its record.
+     */
+    public static final Duration STOP_GRACE = Duration.ofSeconds(45);
 
     private static final ObjectMapper JSON = new ObjectMapper();
 

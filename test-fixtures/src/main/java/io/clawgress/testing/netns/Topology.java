@@ -558,11 +558,17 @@ public final class Topology implements AutoCloseable {
         return b.toString();
     }
 
-    /** The {@code admin.socket} a test's own config names, or null. */
+    /** The {@code admin.socket} a test's own config names (block or flow style), or null. */
     private static Path adminSocketOf(String configYaml) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^admin:\\s*\\n(?:[ \\t]+.*\\n)*?[ \\t]+socket:"
-                + "\\s*\"?([^\"\\s]+)").matcher(configYaml.endsWith("\n") ? configYaml : configYaml + "\n");
-        return m.find() ? Path.of(m.group(1)) : null;
+        String text = configYaml.endsWith("\n") ? configYaml : configYaml + "\n";
+        java.util.regex.Matcher flow = java.util.regex.Pattern.compile(
+                "(?m)^admin:\\s*\\{[^}]*\\bsocket:\\s*\"?([^\",}\\s]+)").matcher(text);
+        if (flow.find()) {
+            return Path.of(flow.group(1));
+        }
+        java.util.regex.Matcher block = java.util.regex.Pattern.compile(
+                "(?m)^admin:\\s*\\n(?:[ \\t]+.*\\n)*?[ \\t]+socket:\\s*\"?([^\"\\s]+)").matcher(text);
+        return block.find() ? Path.of(block.group(1)) : null;
     }
 
     /**
