@@ -153,6 +153,7 @@ timeouts: {upstream_connect: 2s, idle: 5m}
 peek: {server_first_ports: [7000]}
 dns: {servers: ["198.18.2.53"]}
 audit: {dir: $WORK/audit}
+admin: {socket: $WORK/admin.sock, group: root, admin_group: root}
 identity: {trust_domain: demo.local}
 intercept: {upstream_ca: $WORK/pki/ca.pem}
 state_dir: $WORK/state
@@ -233,6 +234,9 @@ try "port 80 is no longer allowed" http://198.18.2.2/
 try "port 8080 is now allowed by rule web" http://198.18.2.2:8080/
 
 sleep 1
+bold "the running gateway, through its admin socket (clawgressctl status; docs/admin-api.md)"
+"$CTL" status --socket "$WORK/admin.sock" | sed 's/^/    /'
+"$CTL" bundle history --socket "$WORK/admin.sock" | sed 's/^/    /'
 bold "the audit trail ($WORK/audit: one chained record per connection and per HTTP request)"
 "$CTL" audit query --dir "$WORK/audit" | sed 's/^/    /'
 echo "  one record as written (canonical JSON, chained by prev_hash and hash):"

@@ -81,32 +81,36 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         AdminRoutes.Route route = match.route();
         String target = match.params().values().stream().findFirst().orElse(null);
         AdminResponse response;
+        String failure = null; // the error message of a refused or failed call, for its audit record
         if (!caller.role().mayRead()) {
-            response = error(403, "forbidden", "uid " + caller.uid() + " is in neither the admin API's read group ("
-                    + readGid + ") nor its admin group (" + adminGid + ")");
+            failure = "uid " + caller.uid() + " is in neither the admin API's read group (" + readGid
+                    + ") nor its admin group (" + adminGid + ")";
+            response = error(403, "forbidden", failure);
         } else if (route.change() && !caller.role().mayChange()) {
-            response = error(403, "forbidden", route.action() + ": uid " + caller.uid()
-                    + " may read but not change (changes need root or the admin group, gid " + adminGid + ")");
+            failure = route.action() + ": uid " + caller.uid()
+                    + " may read but not change (changes need root or the admin group, gid " + adminGid + ")";
+            response = error(403, "forbidden", failure);
         } else {
             byte[] body = ByteBufUtil.getBytes(req.content());
             AdminRequest request = new AdminRequest(method, path, match.params(), uri.parameters(), body, caller);
             try {
                 response = route.handler().handle(request);
             } catch (AdminException e) {
-                response = error(e.status(), e.code(), e.getMessage());
+                failure = e.getMessage();
+                response = error(e.status(), e.code(), failure);
             } catch (RuntimeException e) {
                 log.error("admin {} {}: internal error", method, path, e);
-                response = error(500, "internal_error", e.toString());
+                failure = e.toString();
+                response = error(500, "internal_error", failure);
             }
         }
         if (route.change()) {
             if (response.auditTarget() != null) {
                 target = response.auditTarget();
             }
-            String detail = response.status() >= 400 ? errorMessage(response) : null;
             try {
                 audit.change(caller, method, path, route.action(), target, response.status(),
-                        AdminAudit.outcome(response.status()), detail);
+                        AdminAudit.outcome(response.status()), failure);
             } catch (RuntimeException e) {
                 log.error("admin {} {}: cannot write its audit record", method, path, e);
             }
@@ -141,14 +145,6 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         ObjectNode root = AdminJson.object();
         root.set("error", error);
         return AdminResponse.json(status, root);
-    }
-
-    private static String errorMessage(AdminResponse r) {
-        try {
-            return AdminJson.MAPPER.readTree(r.body()).path("error").path("message").asText(null);
-        } catch (IOException e) {
-            return null;
-        }
     }
 
     private static String why(DecoderResult result) {

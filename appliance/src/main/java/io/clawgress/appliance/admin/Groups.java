@@ -3,7 +3,6 @@ package io.clawgress.appliance.admin;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,10 +67,8 @@ final class Groups {
         List<String> lines;
         try {
             lines = Files.readAllLines(proc.resolve(Integer.toString(pid)).resolve("status"), StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            return new int[] {gid};
         } catch (IOException e) {
-            return new int[] {gid};
+            return new int[] {gid}; // exited (NoSuchFileException) or unreadable: no supplementary groups
         }
         int[] uids = null;
         int[] groups = null;

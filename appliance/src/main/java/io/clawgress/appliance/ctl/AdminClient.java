@@ -95,71 +95,59 @@ final class AdminClient {
         }
     }
 
+    /**
+     * Reads until the server closes (the request said {@code Connection: close}), then parses: the head, and a body
+     * of exactly Content-Length bytes when the answer has one.
+     */
     private static Response read(SocketChannel ch) throws IOException {
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
-        int headEnd = -1;
-        long contentLength = -1;
-        int status = 0;
-        Map<String, String> headers = new LinkedHashMap<>();
-        while (true) {
-            buf.clear();
-            int n = ch.read(buf);
-            if (n > 0) {
-                all.write(buf.array(), 0, n);
-                if (all.size() > MAX_RESPONSE_BYTES) {
-                    throw new IOException("response larger than " + MAX_RESPONSE_BYTES + " bytes");
-                }
-            }
-            byte[] bytes = all.toByteArray();
-            if (headEnd < 0) {
-                headEnd = indexOf(bytes, "\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
-                if (headEnd >= 0) {
-                    String[] lines = new String(bytes, 0, headEnd, StandardCharsets.ISO_8859_1).split("\r\n");
-                    String[] statusLine = lines[0].split(" ", 3);
-                    if (statusLine.length < 2 || !statusLine[0].startsWith("HTTP/1.")) {
-                        throw new IOException("not an HTTP response: " + lines[0]);
-                    }
-                    try {
-                        status = Integer.parseInt(statusLine[1]);
-                    } catch (NumberFormatException e) {
-                        throw new IOException("not an HTTP status: " + lines[0]);
-                    }
-                    for (int i = 1; i < lines.length; i++) {
-                        int colon = lines[i].indexOf(':');
-                        if (colon > 0) {
-                            headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT),
-                                    lines[i].substring(colon + 1).trim());
-                        }
-                    }
-                    String cl = headers.get("content-length");
-                    if (cl != null) {
-                        try {
-                            contentLength = Long.parseLong(cl);
-                        } catch (NumberFormatException e) {
-                            throw new IOException("bad Content-Length: " + cl);
-                        }
-                    }
-                }
-            }
-            if (headEnd >= 0) {
-                int bodyStart = headEnd + 4;
-                if (contentLength >= 0 && bytes.length - bodyStart >= contentLength) {
-                    byte[] body = java.util.Arrays.copyOfRange(bytes, bodyStart, (int) (bodyStart + contentLength));
-                    return new Response(status, headers, body);
-                }
-                if (n < 0) {
-                    if (contentLength >= 0) {
-                        throw new IOException("connection closed after " + (bytes.length - bodyStart) + " of "
-                                + contentLength + " body bytes");
-                    }
-                    return new Response(status, headers, java.util.Arrays.copyOfRange(bytes, bodyStart,
-                            bytes.length));
-                }
-            } else if (n < 0) {
-                throw new IOException("connection closed before a complete response");
+        while (ch.read(buf.clear()) >= 0) {
+            all.write(buf.array(), 0, buf.position());
+            if (all.size() > MAX_RESPONSE_BYTES) {
+                throw new IOException("response larger than " + MAX_RESPONSE_BYTES + " bytes");
             }
         }
+        byte[] bytes = all.toByteArray();
+        int headEnd = indexOf(bytes, "\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        if (headEnd < 0) {
+            throw new IOException("connection closed before a complete response");
+        }
+        String[] lines = new String(bytes, 0, headEnd, StandardCharsets.ISO_8859_1).split("\r\n");
+        String[] statusLine = lines[0].split(" ", 3);
+        if (statusLine.length < 2 || !statusLine[0].startsWith("HTTP/1.")) {
+            throw new IOException("not an HTTP response: " + lines[0]);
+        }
+        int status;
+        try {
+            status = Integer.parseInt(statusLine[1]);
+        } catch (NumberFormatException e) {
+            throw new IOException("not an HTTP status: " + lines[0]);
+        }
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (int i = 1; i < lines.length; i++) {
+            int colon = lines[i].indexOf(':');
+            if (colon > 0) {
+                headers.put(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT),
+                        lines[i].substring(colon + 1).trim());
+            }
+        }
+        int bodyStart = headEnd + 4;
+        int bodyLength = bytes.length - bodyStart;
+        String cl = headers.get("content-length");
+        if (cl != null) {
+            long declared;
+            try {
+                declared = Long.parseLong(cl);
+            } catch (NumberFormatException e) {
+                throw new IOException("bad Content-Length: " + cl);
+            }
+            if (declared > bodyLength) {
+                throw new IOException("connection closed after " + bodyLength + " of " + declared + " body bytes");
+            }
+            bodyLength = (int) declared;
+        }
+        return new Response(status, headers, java.util.Arrays.copyOfRange(bytes, bodyStart, bodyStart + bodyLength));
     }
 
     private static int indexOf(byte[] haystack, byte[] needle) {

@@ -64,30 +64,11 @@ final class AgentListCommand extends AgentVerb {
                 rows.add(List.of(r.agentId(), r.status().code(), orDash(r.teamId()), orDash(r.projectId()),
                         orDash(r.environment()), orDash(r.trustTier()), r.updatedAt().toString()));
             }
-            printTable(rows);
+            TextOutput.printTable(out(), rows);
         }
         long active = agents.stream().filter(AgentRecord::active).count();
         out().println(agents.size() + (agents.size() == 1 ? " agent" : " agents") + " (" + active + " active, "
                 + (agents.size() - active) + " disabled), registry generation " + generation);
         return ExitCodes.OK;
-    }
-
-    private void printTable(List<List<String>> rows) {
-        int[] widths = new int[HEADER.size()];
-        for (List<String> row : rows) {
-            for (int i = 0; i < widths.length; i++) {
-                widths[i] = Math.max(widths[i], row.get(i).length());
-            }
-        }
-        for (List<String> row : rows) {
-            StringBuilder b = new StringBuilder();
-            for (int i = 0; i < widths.length; i++) {
-                b.append(row.get(i));
-                if (i < widths.length - 1) {
-                    b.append(" ".repeat(widths[i] - row.get(i).length() + 2));
-                }
-            }
-            out().println(b);
-        }
     }
 }

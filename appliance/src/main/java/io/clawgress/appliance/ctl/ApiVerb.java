@@ -21,7 +21,7 @@ import java.time.Duration;
  */
 abstract class ApiVerb extends CtlCommand {
 
-    static final Path DEFAULT_SOCKET = Path.of("/run/clawgress/admin.sock");
+    static final Path DEFAULT_SOCKET = io.clawgress.appliance.config.AdminSettings.DEFAULT_SOCKET;
     static final String SOCKET_ENV = "CLAWGRESS_ADMIN_SOCKET";
     static final Duration TIMEOUT = Duration.ofSeconds(120);
 

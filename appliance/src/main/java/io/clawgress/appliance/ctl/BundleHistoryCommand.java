@@ -53,9 +53,9 @@ final class BundleHistoryCommand extends ApiVerb {
         }
         JsonNode a = r.path("active");
         out().println("active: " + (a.path("signed").asBoolean()
-                ? "revision " + a.path("revision").asLong() + " (kid " + FlowsCommand.text(a, "kid") + ") from "
+                ? "revision " + a.path("revision").asLong() + " (kid " + TextOutput.orDash(a, "kid") + ") from "
                         + a.path("source").asText() + ", activated " + a.path("activated_at").asText() + ", expires "
-                        + FlowsCommand.text(a, "expires")
+                        + TextOutput.orDash(a, "expires")
                 : a.path("source").asText() + " (policy revision " + a.path("policy_revision").asText() + ")"));
         if (!r.path("signed_bundles").asBoolean()) {
             out().println("this gateway activates no signed bundles (policy.trusted_keys is not set)");
@@ -72,10 +72,10 @@ final class BundleHistoryCommand extends ApiVerb {
         for (JsonNode g : r.path("generations")) {
             rows.add(List.of(g.path("revision").asText(), g.path("active").asBoolean() ? "*" : "",
                     g.path("activated_at").asText(), g.path("kid").asText(), g.path("source").asText(),
-                    g.path("sha256").asText().substring(0, 12), FlowsCommand.bytes(g.path("bytes").asLong())));
+                    g.path("sha256").asText().substring(0, 12), TextOutput.bytes(g.path("bytes").asLong())));
         }
         if (rows.size() > 1) {
-            FlowsCommand.printTable(out(), rows);
+            TextOutput.printTable(out(), rows);
         } else {
             out().println("no stored generations");
         }
@@ -88,9 +88,9 @@ final class BundleHistoryCommand extends ApiVerb {
         for (JsonNode h : r.path("activations")) {
             long rev = h.path("revision").asLong();
             rows.add(List.of(h.path("at").asText(), h.path("result").asText(), rev > 0 ? Long.toString(rev) : "-",
-                    h.path("source").asText(), FlowsCommand.text(h, "reason_code")));
+                    h.path("source").asText(), TextOutput.orDash(h, "reason_code")));
         }
-        FlowsCommand.printTable(out(), rows);
+        TextOutput.printTable(out(), rows);
         return ExitCodes.OK;
     }
 

@@ -76,7 +76,7 @@ final class BundlePushCommand extends ApiVerb {
     static String describe(JsonNode r) {
         String outcome = r.path("outcome").asText();
         long revision = r.path("revision").asLong();
-        String kid = FlowsCommand.text(r, "kid");
+        String kid = TextOutput.orDash(r, "kid");
         String what = switch (outcome) {
             case "unchanged" -> "unchanged: revision " + revision + " is active already";
             case "rolled_back" -> "rolled back to revision " + revision;

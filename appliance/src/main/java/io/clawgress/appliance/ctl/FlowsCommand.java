@@ -13,9 +13,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-import java.io.PrintWriter;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -79,7 +76,7 @@ final class FlowsCommand implements Callable<Integer> {
                 if (!AgentIds.isValid(agent)) {
                     throw usage("--agent: " + AgentVerb.quote(agent) + " (expected: " + AgentIds.EXPECTED + ")");
                 }
-                path.append("&agent=").append(encode(agent));
+                path.append("&agent=").append(TextOutput.encode(agent));
             }
             if (dest != null) {
                 try {
@@ -87,7 +84,7 @@ final class FlowsCommand implements Callable<Integer> {
                 } catch (AdminException e) {
                     throw usage("--" + e.getMessage());
                 }
-                path.append("&dest=").append(encode(dest));
+                path.append("&dest=").append(TextOutput.encode(dest));
             }
             JsonNode r = get(path.toString());
             if (json) {
@@ -97,14 +94,14 @@ final class FlowsCommand implements Callable<Integer> {
             List<List<String>> rows = new ArrayList<>();
             rows.add(HEADER);
             for (JsonNode f : r.path("flows")) {
-                rows.add(List.of(f.path("flow_id").asText(), age(f.path("age_ms").asLong()), text(f, "agent_id"),
+                rows.add(List.of(f.path("flow_id").asText(), TextOutput.age(f.path("age_ms").asLong()), TextOutput.orDash(f, "agent_id"),
                         f.path("source").asText(), f.path("original_destination").asText(), name(f),
-                        f.path("state").asText(), text(f, "verdict"), text(f, "rule"),
-                        f.path("policy_revision").asText(), bytes(f.path("bytes_up").asLong()),
-                        bytes(f.path("bytes_down").asLong())));
+                        f.path("state").asText(), TextOutput.orDash(f, "verdict"), TextOutput.orDash(f, "rule"),
+                        f.path("policy_revision").asText(), TextOutput.bytes(f.path("bytes_up").asLong()),
+                        TextOutput.bytes(f.path("bytes_down").asLong())));
             }
             if (rows.size() > 1) {
-                printTable(out(), rows);
+                TextOutput.printTable(out(), rows);
             }
             long total = r.path("total").asLong();
             long open = r.path("open").asLong();
@@ -125,7 +122,7 @@ final class FlowsCommand implements Callable<Integer> {
             if (!f.path("sni").isNull() && !f.path("sni").isMissingNode()) {
                 return f.path("sni").asText();
             }
-            return text(f, "http_host");
+            return TextOutput.orDash(f, "http_host");
         }
     }
 
@@ -175,61 +172,12 @@ final class FlowsCommand implements Callable<Integer> {
                 return ExitCodes.OK;
             }
             JsonNode f = r.path("flow");
-            out().println("killed flow " + f.path("flow_id").asText() + " (" + text(f, "agent_id") + ", "
+            out().println("killed flow " + f.path("flow_id").asText() + " (" + TextOutput.orDash(f, "agent_id") + ", "
                     + f.path("source").asText() + " -> " + f.path("original_destination").asText() + ", "
-                    + f.path("state").asText() + ", " + bytes(f.path("bytes_up").asLong()) + " up, "
-                    + bytes(f.path("bytes_down").asLong()) + " down): recorded as "
+                    + f.path("state").asText() + ", " + TextOutput.bytes(f.path("bytes_up").asLong()) + " up, "
+                    + TextOutput.bytes(f.path("bytes_down").asLong()) + " down): recorded as "
                     + r.path("termination").asText());
             return ExitCodes.OK;
-        }
-    }
-
-    static String encode(String value) {
-        return URLEncoder.encode(value, StandardCharsets.UTF_8);
-    }
-
-    /** A value, or {@code -} for null. */
-    static String text(JsonNode o, String key) {
-        JsonNode v = o.path(key);
-        return v.isNull() || v.isMissingNode() ? "-" : v.asText();
-    }
-
-    static String age(long ms) {
-        return ms < 1000 ? ms + "ms" : StatusCommand.uptime(ms / 1000);
-    }
-
-    /** {@code 812B}, {@code 12.4KiB}, {@code 3.0MiB}, {@code 1.2GiB}. */
-    static String bytes(long n) {
-        if (n < 1024) {
-            return n + "B";
-        }
-        String[] units = {"KiB", "MiB", "GiB", "TiB"};
-        double v = n;
-        int u = -1;
-        while (v >= 1024 && u < units.length - 1) {
-            v /= 1024;
-            u++;
-        }
-        return String.format(java.util.Locale.ROOT, "%.1f%s", v, units[u]);
-    }
-
-    /** Left-aligned columns two spaces apart; the first row is the header. */
-    static void printTable(PrintWriter out, List<List<String>> rows) {
-        int[] widths = new int[rows.getFirst().size()];
-        for (List<String> row : rows) {
-            for (int i = 0; i < widths.length; i++) {
-                widths[i] = Math.max(widths[i], row.get(i).length());
-            }
-        }
-        for (List<String> row : rows) {
-            StringBuilder b = new StringBuilder();
-            for (int i = 0; i < widths.length; i++) {
-                b.append(row.get(i));
-                if (i < widths.length - 1) {
-                    b.append(" ".repeat(widths[i] - row.get(i).length() + 2));
-                }
-            }
-            out.println(b);
         }
     }
 }

@@ -127,8 +127,8 @@ final class PolicyExplainCommand extends ApiVerb {
             throw usage("--trusted-keys and --at check a BUNDLE offline; the daemon's active policy is verified"
                     + " already");
         }
-        StringBuilder q = new StringBuilder("/v1/policy/explain?source=").append(FlowsCommand.encode(source))
-                .append("&dest=").append(FlowsCommand.encode(dest));
+        StringBuilder q = new StringBuilder("/v1/policy/explain?source=").append(TextOutput.encode(source))
+                .append("&dest=").append(TextOutput.encode(dest));
         append(q, "sni", sni);
         append(q, "tls", tls ? "true" : null);
         append(q, "host", host);
@@ -155,7 +155,7 @@ final class PolicyExplainCommand extends ApiVerb {
 
     private static void append(StringBuilder q, String name, String value) {
         if (value != null) {
-            q.append('&').append(name).append('=').append(FlowsCommand.encode(value));
+            q.append('&').append(name).append('=').append(TextOutput.encode(value));
         }
     }
 }

@@ -61,7 +61,7 @@ final class QuotaCommand implements Callable<Integer> {
                 if (!AgentIds.isValid(agent)) {
                     throw usage("--agent: " + AgentVerb.quote(agent) + " (expected: " + AgentIds.EXPECTED + ")");
                 }
-                path += "?agent=" + FlowsCommand.encode(agent);
+                path += "?agent=" + TextOutput.encode(agent);
             }
             JsonNode r = get(path);
             if (json) {
@@ -72,13 +72,13 @@ final class QuotaCommand implements Callable<Integer> {
             rows.add(HEADER);
             for (JsonNode b : r.path("buckets")) {
                 rows.add(List.of(b.path("agent_id").asText(), b.path("policy").asText(), b.path("rule").asText(),
-                        FlowsCommand.text(b, "destination"), limit(b), b.path("mode").asText(),
+                        TextOutput.orDash(b, "destination"), limit(b), b.path("mode").asText(),
                         b.path("remaining").asInt() + "/" + b.path("burst").asInt(),
                         Long.toString(b.path("admitted").asLong()), Long.toString(b.path("over_limit").asLong()),
-                        FlowsCommand.age(b.path("idle_ms").asLong()) + " ago"));
+                        TextOutput.age(b.path("idle_ms").asLong()) + " ago"));
             }
             if (rows.size() > 1) {
-                FlowsCommand.printTable(out(), rows);
+                TextOutput.printTable(out(), rows);
             }
             JsonNode t = r.path("totals");
             long n = r.path("total").asLong();

@@ -38,7 +38,7 @@ final class StatusCommand extends ApiVerb {
                 l.path("admin").asText(), l.path("metrics").isNull() ? "off" : l.path("metrics").asText());
         JsonNode p = s.path("policy");
         out().printf("policy:      revision %s%s, from %s%s%n", p.path("revision").asText(),
-                p.path("kid").isNull() ? "" : " (kid " + p.path("kid").asText() + ")", text(p, "source"),
+                p.path("kid").isNull() ? "" : " (kid " + p.path("kid").asText() + ")", TextOutput.orDash(p, "source"),
                 p.path("expires").isNull() ? "" : ", expires " + p.path("expires").asText());
         JsonNode a = s.path("last_activation");
         if (!a.isNull() && !a.isMissingNode()) {
@@ -52,7 +52,7 @@ final class StatusCommand extends ApiVerb {
             out().println("bundle url:  none configured");
         } else {
             out().printf("bundle url:  %s %s, last success %s, %d consecutive failure(s)%s%n", u.path("url").asText(),
-                    u.path("healthy").asBoolean() ? "healthy" : "UNHEALTHY", text(u, "last_success"),
+                    u.path("healthy").asBoolean() ? "healthy" : "UNHEALTHY", TextOutput.orDash(u, "last_success"),
                     u.path("consecutive_failures").asInt(),
                     u.path("last_error").isNull() ? "" : " (" + u.path("last_error").asText() + ")");
         }
@@ -71,7 +71,7 @@ final class StatusCommand extends ApiVerb {
         if (r.isNull() || r.isMissingNode()) {
             out().println("last reload: none since start");
         } else {
-            out().printf("last reload: %s at %s%s%n", r.path("ok").asBoolean() ? "ok" : "FAILED", text(r, "time"),
+            out().printf("last reload: %s at %s%s%n", r.path("ok").asBoolean() ? "ok" : "FAILED", TextOutput.orDash(r, "time"),
                     r.path("needs_restart").isEmpty() ? "" : ", needs a restart for: " + join(r.path("needs_restart")));
         }
         return ExitCodes.OK;
@@ -82,11 +82,6 @@ final class StatusCommand extends ApiVerb {
         items.forEach(i -> b.append(b.isEmpty() ? "" : "; ").append(i.isTextual() ? i.asText() : i.path("key").asText(
                 i.toString())));
         return b.toString();
-    }
-
-    private static String text(JsonNode o, String key) {
-        JsonNode v = o.path(key);
-        return v.isNull() || v.isMissingNode() ? "-" : v.asText();
     }
 
     static String uptime(long seconds) {
