@@ -139,7 +139,7 @@ class AgentOnlineCommandsTest {
         assertThat(registry.generation()).as("nothing refused was written").isEqualTo(4);
 
         assertThat(audited).containsExactly(
-                "agent.add null 201 uid=" + uid(), "agent.add null 201 uid=" + uid(),
+                "agent.add research-bot 201 uid=" + uid(), "agent.add billing-bot 201 uid=" + uid(),
                 "agent.disable research-bot 200 uid=" + uid(), "agent.disable research-bot 200 uid=" + uid(),
                 "agent.enable research-bot 200 uid=" + uid(), "agent.add null 409 uid=" + uid(),
                 "agent.disable ghost 404 uid=" + uid());
