@@ -42,7 +42,15 @@ public final class DaemonSignals {
         try {
             // sun.misc.Signal (jdk.unsupported): the JDK's only way to catch SIGHUP. The handler runs on a JVM thread
             // ("Signal Dispatcher" hands it one) and only queues.
-            sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> requests.offer(request));
+            sun.misc.SignalHandler old = sun.misc.Signal.handle(new sun.misc.Signal(name),
+                    sig -> requests.offer(request));
+            if (old == sun.misc.SignalHandler.SIG_IGN) {
+                // The JVM leaves a signal its parent ignored (nohup ignores SIGHUP) ignored, and says so only here.
+                log.warn("SIG{} was ignored when clawgressd started (nohup?) and stays ignored: {}", name,
+                        request == Request.RELOAD ? "reload through the admin API (curl --unix-socket"
+                                + " ... -X POST http://localhost/v1/reload) or restart without nohup"
+                                : "stop it with another signal");
+            }
         } catch (IllegalArgumentException e) {
             // -Xrs, or a signal the JVM reserves: the default action stays (for TERM/INT the shutdown hook stops).
             log.warn("cannot handle SIG{}: {}", name, e.getMessage());
