@@ -4,12 +4,14 @@
 # shellcheck shell=bash
 
 clawgress_java_major() { # $1 = java binary; prints the feature version, e.g. 21
-    # The JDK's release file says it without starting a JVM (clawgressctl's start-up time counts); else ask java.
-    local release v
-    release="$(dirname "$(dirname "$(readlink -f "$1")")")/release"
-    if [[ -r "$release" ]]; then
-        v="$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$release" | head -n1)"
-        [[ "$v" =~ ^[0-9]+$ ]] && { echo "$v"; return 0; }
+    # The JDK's release file says it without starting a JVM, and bash reads it without forking sed or readlink
+    # (bin/clawgressctl sources this file on every call: its start-up time counts). Else ask java.
+    local home="${1%/bin/java}" line
+    [[ -r "$home/release" ]] || home="$(dirname "$(dirname "$(readlink -f "$1")")")"
+    if [[ -r "$home/release" ]]; then
+        while IFS= read -r line; do
+            [[ "$line" =~ ^JAVA_VERSION=\"([0-9]+) ]] && { echo "${BASH_REMATCH[1]}"; return 0; }
+        done < "$home/release"
     fi
     "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = //p' | head -n1
 }
@@ -63,7 +65,9 @@ fi
 export JAVA_HOME="$CLAWGRESS_JAVA_HOME"
 
 # Maven's bundled Guice touches sun.misc.Unsafe; JDK >= 24 warns loudly unless told it is expected.
-if (( $(clawgress_java_major "$JAVA_HOME/bin/java") >= 24 )); then
+CLAWGRESS_JAVA_MAJOR="$(clawgress_java_major "$JAVA_HOME/bin/java")"
+export CLAWGRESS_JAVA_MAJOR
+if (( CLAWGRESS_JAVA_MAJOR >= 24 )); then
     case " ${MAVEN_OPTS:-} " in
         *sun-misc-unsafe*) ;;
         *) export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" ;;

@@ -1,7 +1,6 @@
 package io.clawgress.appliance;
 
 import io.clawgress.appliance.ctl.ClawgressctlCommand;
-import picocli.CommandLine;
 
 /** Thin main of clawgressctl. */
 public final class ClawgressctlMain {
@@ -10,6 +9,6 @@ public final class ClawgressctlMain {
     }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new ClawgressctlCommand()).execute(args));
+        System.exit(ClawgressctlCommand.commandLine(new ClawgressctlCommand(), args).execute(args));
     }
 }

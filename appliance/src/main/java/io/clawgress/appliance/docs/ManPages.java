@@ -68,7 +68,7 @@ public final class ManPages {
 
     /** The command line clawgressctl parses with (as ClawgressctlMain builds it). */
     static CommandLine clawgressctlCommandLine() {
-        return new CommandLine(new ClawgressctlCommand());
+        return ClawgressctlCommand.commandLine(new ClawgressctlCommand());
     }
 
     /** The command line clawgressd parses with; never executed here. */

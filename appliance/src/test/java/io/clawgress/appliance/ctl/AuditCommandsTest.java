@@ -616,7 +616,7 @@ class AuditCommandsTest {
         void followPrintsNewRecordsAcrossRotation() throws Exception {
             StringWriter out = new StringWriter();
             StringWriter err = new StringWriter();
-            CommandLine cl = new CommandLine(new ClawgressctlCommand(Ctl.CLOCK));
+            CommandLine cl = ClawgressctlCommand.commandLine(new ClawgressctlCommand(Ctl.CLOCK), "audit");
             cl.setOut(new PrintWriter(out, true));
             cl.setErr(new PrintWriter(err, true));
             CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> cl.execute("audit", "tail",

@@ -36,7 +36,7 @@ final class Ctl {
     static Run run(Clock clock, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cl = new CommandLine(new ClawgressctlCommand(clock));
+        CommandLine cl = ClawgressctlCommand.commandLine(new ClawgressctlCommand(clock), args);
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
         int exit = cl.execute(args);

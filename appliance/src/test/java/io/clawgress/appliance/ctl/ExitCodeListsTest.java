@@ -33,7 +33,7 @@ class ExitCodeListsTest {
     @Test
     void everyVerbListsItsExitCodes() {
         List<String> problems = new ArrayList<>();
-        for (CommandSpec c : JsonSchemasTest.commands(new CommandLine(new ClawgressctlCommand()).getCommandSpec())) {
+        for (CommandSpec c : JsonSchemasTest.commands(ClawgressctlCommand.commandLine(new ClawgressctlCommand()).getCommandSpec())) {
             String path = c.qualifiedName(" ");
             Set<Integer> codes = codes(c, problems);
             if (!c.subcommands().isEmpty()) {
@@ -75,7 +75,7 @@ class ExitCodeListsTest {
         Set<Integer> used = new TreeSet<>(List.of(ExitCodes.OK, ExitCodes.FAILURE, ExitCodes.USAGE,
                 ExitCodes.UNAVAILABLE, ExitCodes.NOPERM, ExitCodes.CONFIG));
         List<String> problems = new ArrayList<>();
-        for (CommandSpec c : JsonSchemasTest.commands(new CommandLine(new ClawgressctlCommand()).getCommandSpec())) {
+        for (CommandSpec c : JsonSchemasTest.commands(ClawgressctlCommand.commandLine(new ClawgressctlCommand()).getCommandSpec())) {
             used.addAll(codes(c, problems));
         }
         assertThat(problems).isEmpty();

@@ -85,7 +85,7 @@ class JsonSchemasTest {
     @Test
     void everyJsonVerbHasASchemaAndEverySchemaAVerb() {
         Set<String> verbs = new TreeSet<>();
-        for (CommandSpec c : commands(new CommandLine(new ClawgressctlCommand()).getCommandSpec())) {
+        for (CommandSpec c : commands(ClawgressctlCommand.commandLine(new ClawgressctlCommand()).getCommandSpec())) {
             if (c.findOption("--json") != null) {
                 verbs.add(schemaName(c));
             }
