@@ -221,10 +221,20 @@ out=$(inside runuser -u reader -- clawgressctl agent add not-allowed 2>&1); rc=$
 if ((rc == 77)); then ok "a member of group clawgress may not change things (agent add: exit 77)"; else
     fail "agent add by a reader: exit $rc: $out"; fi
 
+# The daemon reloads on its own thread after the HUP (systemctl returns once the signal is sent): its result line
+# is awaited.
+reloaded() {
+    local _
+    for _ in $(seq 50); do
+        [[ "$(inside journalctl --no-pager -o cat -u clawgress)" == *"Reloader - reload of /etc/clawgress/clawgress.yaml"*"reloaded"* ]] &&
+            return 0
+        sleep 0.2
+    done
+    return 1
+}
 pid_before=$(inside systemctl show -P MainPID clawgress)
 if inside systemctl reload clawgress && [[ "$(inside systemctl is-active clawgress)" == active ]] &&
-        [[ "$(inside systemctl show -P MainPID clawgress)" == "$pid_before" ]] &&
-        [[ "$(inside journalctl --no-pager -o cat -u clawgress)" == *"Reloader - reload of /etc/clawgress/clawgress.yaml"*"reloaded"* ]]
+        [[ "$(inside systemctl show -P MainPID clawgress)" == "$pid_before" ]] && reloaded
 then
     ok "systemctl reload clawgress (same pid $pid_before, the daemon logged the reload)"
 else
