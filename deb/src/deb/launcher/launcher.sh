@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # /usr/share/clawgress/launcher.sh: sourced by /usr/bin/clawgressd, /usr/bin/clawgressctl and
-# /usr/lib/clawgress/clawgressctl-cds (the clawgress package); not a program of its own. The build fills in the
+# /usr/libexec/clawgress/clawgressctl-cds (the clawgress package); not a program of its own. The build fills in the
 # class path: the jars in a fixed order, so the class-data-sharing archive matches it.
 
 # shellcheck disable=SC2034 # used by the scripts that source this file

@@ -105,9 +105,8 @@ public final class StraceLog {
         if (body.startsWith("---") || body.startsWith("+++") || body.startsWith("???")) {
             return; // signal delivery, exit
         }
-        int eq = l.lastIndexOf(") = ");
-        Matcher m = eq < 0 ? null : LINE.matcher(l.substring(0, eq + 1) + " = " + l.substring(eq + 4));
-        if (m == null || !m.matches()) {
+        Matcher m = LINE.matcher(l); // strace pads before " = " to a column: the greedy (.*) finds the last one
+        if (!m.matches()) {
             if (!l.matches("^\\d+\\s+\\w+\\(.*\\)\\s+= \\?$")) { // exit_group, execve of a killed process
                 unparsed.add(l);
             }

@@ -19,7 +19,7 @@ class StraceLogTest {
 
     @Test
     void opensByFlags() {
-        StraceLog.Access a = only("101 openat(AT_FDCWD</srv>, \"/etc/ld.so.cache\", O_RDONLY|O_CLOEXEC) = 3</etc/ld.so.cache>");
+        StraceLog.Access a = only("101 openat(AT_FDCWD</srv>, \"/etc/ld.so.cache\", O_RDONLY|O_CLOEXEC)      = 3</etc/ld.so.cache>");
         assertThat(a.path()).isEqualTo("/etc/ld.so.cache");
         assertThat(a.perms()).containsExactly('r');
         a = only("101 openat(5</var/lib/c/policy.lmdb>, \"data.mdb\", O_RDWR|O_CREAT|O_CLOEXEC, 0640) = 6</var/lib/c/policy.lmdb/data.mdb>");
