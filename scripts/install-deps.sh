@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the build, the demo and the tests need on Ubuntu 24.04 or Debian bookworm/trixie, and only
 # what is missing: networking tools (iptables, iproute2, socat, ...), the end-to-end tests' clients (curl, openssl,
-# headless Chromium), a JDK >= 21 (via scripts/env.sh), and the netfilter modules TPROXY needs when they are
-# modules. Safe to run again; run it as root.
+# headless Chromium), strace (the AppArmor profile test), the package's tools and checks (dpkg-deb, lintian,
+# apparmor_parser, systemd-analyze) and its install test's (debootstrap, systemd-nspawn), a JDK >= 21 (via
+# scripts/env.sh), and the netfilter modules TPROXY needs when they are modules. Safe to run again; run it as root.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,6 +21,9 @@ readonly COMMANDS=(
     sysctl:procps pgrep:procps modprobe:kmod unzip:unzip getent:libc-bin groff:groff-base
     promtool:prometheus
     chromium:chromium
+    strace:strace
+    dpkg-deb:dpkg lintian:lintian apparmor_parser:apparmor systemd-analyze:systemd
+    debootstrap:debootstrap systemd-nspawn:systemd-container
 )
 # Packages some distributions do not ship as a deb (Ubuntu has Chromium only as a snap): without an apt candidate
 # they are reported and left out, and the tests that need them skip loudly (fail under CI=true).

@@ -110,8 +110,15 @@ final class PolicyService implements AutoCloseable {
         }
         try {
             TrustedKeys keys = TrustedKeys.read(settings.trustedKeys());
-            log.info("trusted keys {}: {} key(s) {}; re-read for every activation", settings.trustedKeys(),
-                    keys.size(), keys.keys().stream().map(TrustedKey::kid).toList());
+            if (keys.size() == 0) {
+                // The package ships an empty key set: nothing can be activated until the operator adds a key.
+                log.warn("trusted keys {}: no keys, so every bundle is refused and every connection denied until"
+                        + " a key is added (re-read for every activation, no restart needed; docs/bundles.md)",
+                        settings.trustedKeys());
+            } else {
+                log.info("trusted keys {}: {} key(s) {}; re-read for every activation", settings.trustedKeys(),
+                        keys.size(), keys.keys().stream().map(TrustedKey::kid).toList());
+            }
         } catch (IOException | BundleException e) {
             throw new Clawgressd.StartException("policy.trusted_keys " + settings.trustedKeys() + ": "
                     + e.getMessage(), e);

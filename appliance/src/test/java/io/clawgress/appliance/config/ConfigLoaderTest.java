@@ -398,7 +398,7 @@ class ConfigLoaderTest {
         assertThat(c.audit()).isEqualTo(AuditSettings.defaults(Path.of("/var/log/clawgress/audit")));
         // Signed bundles from the standard places; nothing unsigned, and no URL to a server that is not ours.
         assertThat(c.policy()).isEqualTo(new PolicySettings(Path.of("/var/lib/clawgress"),
-                Path.of("/etc/clawgress/trusted-keys.json"), Path.of("/etc/clawgress/bundle.tar.gz"),
+                Path.of("/etc/clawgress/trust/trusted-keys.json"), Path.of("/etc/clawgress/bundle.tar.gz"),
                 Path.of("/var/lib/clawgress/drop"), null, null, PolicySettings.DEFAULT_URL_INTERVAL,
                 PolicySettings.DEFAULT_GENERATIONS, PolicySettings.DEFAULT_MAX_BUNDLE_BYTES, null));
     }

@@ -512,8 +512,12 @@ public final class Topology implements AutoCloseable {
         return startGateway(cmd, configYaml, records);
     }
 
-    /** Starts {@code daemonCommand --config <workDir>/clawgress.yaml}; tests use it with a stand-in daemon. */
-    GatewayProcess startGateway(List<String> daemonCommand, String configYaml, Path records) {
+    /**
+     * Starts {@code daemonCommand --config <workDir>/clawgress.yaml} in the gateway namespace, like
+     * {@link #startGateway(String, Path)} with another command line: a stand-in daemon, or the daemon's JVM started
+     * directly with a packaged configuration's options, under a tracer such as {@code strace}.
+     */
+    public GatewayProcess startGateway(List<String> daemonCommand, String configYaml, Path records) {
         Path config = workDir.resolve("clawgress.yaml");
         Path adminSocket = workDir.resolve("admin.sock");
         String yaml = withTestDefaults(configYaml, adminSocket);
