@@ -221,24 +221,27 @@ out=$(inside runuser -u reader -- clawgressctl agent add not-allowed 2>&1); rc=$
 if ((rc == 77)); then ok "a member of group clawgress may not change things (agent add: exit 77)"; else
     fail "agent add by a reader: exit $rc: $out"; fi
 
-# The daemon reloads on its own thread after the HUP (systemctl returns once the signal is sent): its result line
-# is awaited.
+# The daemon reloads on its own thread after the HUP (systemctl returns once the signal is sent), saying RELOADING=1
+# and then READY=1 to systemd (the unit is "reloading" in between): the unit active again and the daemon's result
+# line are awaited.
 reloaded() {
     local _
     for _ in $(seq 50); do
-        [[ "$(inside journalctl --no-pager -o cat -u clawgress)" == *"Reloader - reload of /etc/clawgress/clawgress.yaml"*"reloaded"* ]] &&
+        [[ "$(inside systemctl is-active clawgress)" == active &&
+            "$(inside journalctl --no-pager -o cat -u clawgress)" == *"Reloader - reload of /etc/clawgress/clawgress.yaml"*"reloaded"* ]] &&
             return 0
         sleep 0.2
     done
     return 1
 }
 pid_before=$(inside systemctl show -P MainPID clawgress)
-if inside systemctl reload clawgress && [[ "$(inside systemctl is-active clawgress)" == active ]] &&
-        [[ "$(inside systemctl show -P MainPID clawgress)" == "$pid_before" ]] && reloaded
+reload_out=$(inside systemctl reload clawgress 2>&1); reload_rc=$?
+if ((reload_rc == 0)) && reloaded && [[ "$(inside systemctl show -P MainPID clawgress)" == "$pid_before" ]]
 then
     ok "systemctl reload clawgress (same pid $pid_before, the daemon logged the reload)"
 else
-    fail "systemctl reload clawgress"; journal clawgress
+    fail "systemctl reload clawgress: exit $reload_rc $reload_out; is-active $(inside systemctl is-active clawgress),\
+ pid $pid_before -> $(inside systemctl show -P MainPID clawgress)"; journal clawgress
 fi
 
 # State and edited conffiles, to find again after the upgrade.
