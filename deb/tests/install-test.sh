@@ -206,6 +206,13 @@ then
 else
     fail "clawgressctl status as root: $out"
 fi
+# Informational (speed is a benchmark's business, not a test's): the installed clawgressctl's start-up here.
+times=()
+for _ in 1 2 3; do
+    start=$(date +%s%N); inside clawgressctl status >/dev/null 2>&1; end=$(date +%s%N)
+    times+=("$(( (end - start) / 1000000 )) ms")
+done
+printf 'info - clawgressctl status wall time, 3 runs (nsenter included): %s\n' "${times[*]}"
 inside useradd --create-home --shell /bin/bash plain
 out=$(inside runuser -u plain -- clawgressctl status 2>&1); rc=$?
 if ((rc == 77 || rc == 69)) && [[ "$out" == *ermission* || "$out" == *not\ allowed* || "$out" == *refused* ]]; then
