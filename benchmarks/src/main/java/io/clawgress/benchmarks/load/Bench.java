@@ -248,10 +248,11 @@ public final class Bench {
 
     /** Every system (and the generator) handles some traffic before anything is recorded: the JITs warm up. */
     private void warmUp() throws Exception {
-        double s = profile.name().equals("smoke") ? 0.5 : 2;
+        double s = profile.name().equals("smoke") ? 0.3 : 2;
+        int conns = Math.min(200, profile.keepAliveConns());
         for (SystemUnderTest sys : allSystems(false)) {
             switchTo(sys, Mode.PASSTHROUGH);
-            agent.run(keepAlive(PASSTHROUGH_SNI, 200, 1000).put("warmup_seconds", 0).put("duration_seconds", s),
+            agent.run(keepAlive(PASSTHROUGH_SNI, conns, 1000).put("warmup_seconds", 0).put("duration_seconds", s),
                     m -> { });
             agent.run(newConn(PASSTHROUGH_SNI, 100).put("warmup_seconds", 0).put("duration_seconds", s), m -> { });
             switchTo(sys, Mode.INTERCEPT);
