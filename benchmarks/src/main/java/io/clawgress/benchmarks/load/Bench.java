@@ -84,6 +84,8 @@ public final class Bench {
     private final Direct direct = new Direct(Results.DIRECT);
     private final Direct directCheck = new Direct(Results.DIRECT_CHECK);
     private int tproxyPort = -1;
+    /** Each system's own agent address (see {@link #setUp()}). */
+    private final Map<String, String> sources = new LinkedHashMap<>();
 
     Bench(Profile profile, Path out) {
         this.profile = profile;
@@ -213,8 +215,18 @@ public final class Bench {
         systems.add(haproxy);
         Squid squid = Squid.start(f, PORT_SQUID, 3128, 20_000);
         systems.add(squid);
+        // Each system connects from its own agent address. A gateway that relayed a connection and closed it first
+        // keeps a TIME_WAIT socket for the agent's address and port; if the next system's connection reused that
+        // 4-tuple, the leftover would meet it (for direct, the gateway drops a forwarded packet that early demux
+        // matched to a local socket: ip_forward's "skb->sk" check). Disjoint addresses keep the systems apart.
+        int last = 2;
         for (SystemUnderTest s : allSystems(true)) {
             results.systems.put(s.name(), s.describe());
+            String ip = "198.18.1." + last++;
+            if (!ip.equals("198.18.1.2")) {
+                topology.addAgentAddress(ip);
+            }
+            sources.put(s.name(), ip);
         }
         String warnings = haproxy.stderr().strip();
         if (!warnings.isEmpty()) {
@@ -252,11 +264,13 @@ public final class Bench {
         int conns = Math.min(200, profile.keepAliveConns());
         for (SystemUnderTest sys : allSystems(false)) {
             switchTo(sys, Mode.PASSTHROUGH);
-            agent.run(keepAlive(PASSTHROUGH_SNI, conns, 1000).put("warmup_seconds", 0).put("duration_seconds", s),
+            agent.run(from(sys, keepAlive(PASSTHROUGH_SNI, conns, 1000)).put("warmup_seconds", 0)
+                    .put("duration_seconds", s), m -> { });
+            agent.run(from(sys, newConn(PASSTHROUGH_SNI, 100)).put("warmup_seconds", 0).put("duration_seconds", s),
                     m -> { });
-            agent.run(newConn(PASSTHROUGH_SNI, 100).put("warmup_seconds", 0).put("duration_seconds", s), m -> { });
             switchTo(sys, Mode.INTERCEPT);
-            agent.run(newConn(INTERCEPT_SNI, 50).put("warmup_seconds", 0).put("duration_seconds", s), m -> { });
+            agent.run(from(sys, newConn(INTERCEPT_SNI, 50)).put("warmup_seconds", 0).put("duration_seconds", s),
+                    m -> { });
         }
         log("warm-up done");
     }
@@ -269,6 +283,11 @@ public final class Bench {
 
     private ObjectNode newConn(String sni, double rate) {
         return command("newconn", sni).put("rate", rate);
+    }
+
+    /** {@code template} for {@code s}: a copy that connects from the system's own agent address. */
+    private ObjectNode from(SystemUnderTest s, ObjectNode template) {
+        return template.deepCopy().put("source", sources.get(s.name()));
     }
 
     private ObjectNode command(String op, String sni) {
@@ -300,9 +319,10 @@ public final class Bench {
     }
 
     /** One system, one recorded window. */
-    private void slice(String id, SystemUnderTest s, Mode mode, ObjectNode cmd, Results.Latency agg)
+    private void slice(String id, SystemUnderTest s, Mode mode, ObjectNode template, Results.Latency agg)
             throws Exception {
         switchTo(s, mode);
+        ObjectNode cmd = from(s, template);
         long[] cpu = new long[4];
         long[] rss = new long[1];
         JsonNode r = agent.run(cmd, mark -> {
@@ -352,7 +372,8 @@ public final class Bench {
                 SystemUnderTest s = order.get((i + round) % order.size());
                 switchTo(s, Mode.PASSTHROUGH);
                 long[] cpu = new long[2];
-                JsonNode r = agent.run(command("bulk", PASSTHROUGH_SNI).put("bytes", profile.bulkBytes()), m -> {
+                JsonNode r = agent.run(from(s, command("bulk", PASSTHROUGH_SNI)).put("bytes", profile.bulkBytes()),
+                        m -> {
                     if (m.equals("start")) {
                         cpu[0] = cpu(s);
                     } else if (m.equals("end")) {
@@ -381,7 +402,7 @@ public final class Bench {
             steps.add(new Results.RampStep(0, baseline, fds(s), s.heapUsedBytes(), new Histogram(3), 0, Map.of(),
                     0));
             for (int n : profile.rampSteps()) {
-                JsonNode h = agent.run(command("hold", PASSTHROUGH_SNI).put("connections", n), m -> { });
+                JsonNode h = agent.run(from(s, command("hold", PASSTHROUGH_SNI)).put("connections", n), m -> { });
                 Thread.sleep(1000);
                 long rss = rss(s);
                 int fds = fds(s);
@@ -535,7 +556,11 @@ public final class Bench {
         return "?";
     }
 
+    private static final long T0 = System.nanoTime();
+
     static void log(String format, Object... args) {
-        System.err.printf("bench: " + format + "%n", args);
+        System.err.printf("bench %5.0fs: " + format + "%n",
+                java.util.stream.Stream.concat(java.util.stream.Stream.of((System.nanoTime() - T0) / 1e9),
+                        java.util.Arrays.stream(args)).toArray());
     }
 }

@@ -196,7 +196,9 @@ public final class LoadAgent {
         Recorder[] rec = recorders(Long.MAX_VALUE, Long.MAX_VALUE);
         OpenResult opened = open(target, request, connections, byLoop, loop -> rec[loop],
                 cmd.path("open_parallel").asInt(256));
-        if (opened.ready < connections) {
+        // A few failed connects (a SYN lost twice on a loaded machine) do not void the cell: they are reported as
+        // errors and the rate runs over the connections that did open. More than 2% does.
+        if (opened.ready < connections * 0.98) {
             closeAll(byLoop);
             return failure("only " + opened.ready + " of " + connections + " connections opened: " + opened.errors);
         }
@@ -207,7 +209,13 @@ public final class LoadAgent {
             c.send(intended);
         }, byLoop);
         closeAll(byLoop);
-        out.put("connections", connections);
+        if (!opened.errors.isEmpty()) {
+            ObjectNode errors = (ObjectNode) out.get("errors");
+            opened.errors.forEach((k, v) -> errors.put("open_" + k, v));
+            out.put("errors_total", out.get("errors_total").asLong() + opened.errors.values().stream()
+                    .mapToLong(Long::longValue).sum());
+        }
+        out.put("connections", opened.ready);
         out.put("setup_p50_us", open.getValueAtPercentile(50) / 1000.0);
         return out;
     }
@@ -441,7 +449,8 @@ public final class LoadAgent {
     private ObjectNode bulk(JsonNode cmd) throws Exception {
         Target target = Target.of(cmd);
         long bytes = cmd.path("bytes").asLong();
-        Target t = new Target(target.ip(), target.port(), target.host(), "/bulk?bytes=" + bytes, target.tls());
+        Target t = new Target(target.ip(), target.port(), target.host(), "/bulk?bytes=" + bytes, target.tls(),
+                target.source());
         ByteBuf request = t.request(true);
         CompletableFuture<long[]> done = new CompletableFuture<>();
         long[] times = new long[3];
@@ -611,7 +620,8 @@ public final class LoadAgent {
                         ch.pipeline().addLast("client", conn);
                     }
                 });
-        ChannelFuture f = b.connect(target.address());
+        ChannelFuture f = target.local() == null ? b.connect(target.address())
+                : b.connect(target.address(), target.local());
         f.addListener(done -> {
             if (!done.isSuccess()) {
                 conn.connectFailed(done.cause());
