@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every JMH microbenchmark with fixed forks and iterations (make jmh), then a table appended to benchmarks/RESULTS.md
-# (io.clawgress.benchmarks.JmhTable). Extra arguments go to JMH (e.g. a benchmark regex to run a subset).
+# (io.clawgress.benchmarks.JmhTable; JMH_RESULTS_FILE names another file). Extra arguments go to JMH (e.g. a
+# benchmark regex to run a subset).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
 cd "$ROOT"
@@ -16,6 +17,7 @@ if (( CLAWGRESS_JAVA_MAJOR >= 24 )); then
 fi
 params=(-f 1 -wi 3 -i 5 -w 1s -r 1s -bm avgt -tu ns -prof gc)
 "$JAVA_HOME/bin/java" -jar "$JAR" "${params[@]}" -jvmArgsAppend "$jvm_args" -rf json -rff "$out" "$@"
-"$JAVA_HOME/bin/java" -cp "$JAR" io.clawgress.benchmarks.JmhTable "$out" benchmarks/RESULTS.md \
+results_file="${JMH_RESULTS_FILE:-benchmarks/RESULTS.md}"
+"$JAVA_HOME/bin/java" -cp "$JAR" io.clawgress.benchmarks.JmhTable "$out" "$results_file" \
     "make jmh (java -jar $JAR ${params[*]} $*)"
-echo "jmh: results $out, table appended to benchmarks/RESULTS.md" >&2
+echo "jmh: results $out, table appended to $results_file" >&2

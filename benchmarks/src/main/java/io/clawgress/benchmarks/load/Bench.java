@@ -260,7 +260,11 @@ public final class Bench {
 
     /** Every system (and the generator) handles some traffic before anything is recorded: the JITs warm up. */
     private void warmUp() throws Exception {
-        double s = profile.name().equals("smoke") ? 0.3 : 2;
+        double s = switch (profile.name()) {
+            case "smoke" -> 0.3;
+            case "quick" -> 1;
+            default -> 2;
+        };
         int conns = Math.min(200, profile.keepAliveConns());
         for (SystemUnderTest sys : allSystems(false)) {
             switchTo(sys, Mode.PASSTHROUGH);

@@ -274,22 +274,20 @@ public final class Report {
                         "p50 ≤ 50 µs, p99 ≤ 250 µs, no worse than HAProxy", cg,
                         "p50 " + signed(p50) + ", p99 " + signed(p99) + " µs",
                         p50 <= 500 && p99 <= 2000, p50 <= 50 && p99 <= 250 && notWorse,
-                        "p50 " + signed(added(a, HAPROXY, 50)) + ", p99 " + signed(added(a, HAPROXY, 99)),
-                        "p50 " + signed(added(a, SQUID, 50)) + ", p99 " + signed(added(a, SQUID, 99)));
+                        peer(a, cg, HAPROXY, true), peer(a, cg, SQUID, true));
             }
             if (bb != null && bb.containsKey(cg)) {
                 double p50 = added(bb, cg, 50);
                 row(b, "added latency, new connection (splice, SNI peek)", "p50 ≤ 1000 µs", "p50 ≤ 150 µs", cg,
                         "p50 " + signed(p50) + " µs (p99 " + signed(added(bb, cg, 99)) + ")", p50 <= 1000, p50 <= 150,
-                        "p50 " + signed(added(bb, HAPROXY, 50)), "p50 " + signed(added(bb, SQUID, 50)));
+                        peer(bb, cg, HAPROXY, false), peer(bb, cg, SQUID, false));
             }
             if (c != null && c.containsKey(cg)) {
                 double p50 = added(c, cg, 50);
                 double p99 = added(c, cg, 99);
                 row(b, "added latency, intercept, new connection", "p50 ≤ 5000 µs, p99 ≤ 15000 µs", "p50 ≤ 1500 µs",
                         cg, "p50 " + signed(p50) + ", p99 " + signed(p99) + " µs", p50 <= 5000 && p99 <= 15000,
-                        p50 <= 1500, "p50 " + signed(added(c, HAPROXY, 50)) + ", p99 " + signed(added(c, HAPROXY, 99)),
-                        "p50 " + signed(added(c, SQUID, 50)) + ", p99 " + signed(added(c, SQUID, 99)));
+                        p50 <= 1500, peer(c, cg, HAPROXY, true), peer(c, cg, SQUID, true));
             }
             List<RampStep> steps = r.ramp.get(cg);
             if (steps != null && steps.size() > 1) {
@@ -299,24 +297,47 @@ public final class Report {
                 String measured = (at2k == null ? "" : fmt0(at2k.rssKib() / 1024.0) + " MiB at " + at2k.held() + "; ")
                         + fmt0(top.rssKib() / 1024.0) + " MiB at " + top.held() + "; " + fmt1(perFlow)
                         + " KiB per flow";
+                if (at2k == null) {
+                    b.append("| concurrent connections | 2k at ≤ 512 MiB RSS | | ").append(cg)
+                            .append(" | not measured: the ramp stayed below 2k | | | | |\n");
+                    continue;
+                }
                 row(b, "concurrent connections", "2k at ≤ 512 MiB RSS",
                         "fd limit (≈9.5k here) at ≤ 1 GiB, ≤ 20 KiB per idle flow", cg, measured,
                         at2k != null && at2k.rssKib() <= 512 * 1024,
                         top.held() >= 9_000 && top.rssKib() <= 1024 * 1024 && perFlow <= 20,
-                        peerRamp(r, HAPROXY), peerRamp(r, SQUID));
+                        peerRamp(r, cg, HAPROXY), peerRamp(r, cg, SQUID));
             }
         }
         b.append("\nThe microbenchmark rows of §8 (policy decision, ClientHello parse, JWT verify) are measured by "
                 + "`make jmh`.\n\n");
     }
 
-    private static String peerRamp(Results r, String peer) {
+    private static String peerRamp(Results r, String cg, String peer) {
         List<RampStep> steps = r.ramp.get(peer);
+        List<RampStep> mine = r.ramp.get(cg);
         if (steps == null || steps.size() < 2) {
             return "";
         }
         RampStep top = steps.get(steps.size() - 1);
-        return fmt0(top.rssKib() / 1024.0) + " MiB at " + top.held() + "; " + fmt1(rssPerFlowKib(steps)) + " KiB/flow";
+        RampStep myTop = mine.get(mine.size() - 1);
+        return fmt0(top.rssKib() / 1024.0) + " MiB at " + top.held() + "; " + fmt1(rssPerFlowKib(steps))
+                + " KiB/flow (Clawgress ÷ " + peer + ": RSS " + fmt2((double) myTop.rssKib() / top.rssKib())
+                + ", per flow " + fmt2(rssPerFlowKib(mine) / rssPerFlowKib(steps)) + ")";
+    }
+
+    /** A peer's added latency in a §8 row, with Clawgress's ratio to it. */
+    private static String peer(Map<String, Latency> bySystem, String cg, String peer, boolean p99) {
+        if (!bySystem.containsKey(peer)) {
+            return "";
+        }
+        String s = "p50 " + signed(added(bySystem, peer, 50));
+        String ratio = "p50 " + ratioText(bySystem, cg, peer, 50);
+        if (p99) {
+            s += ", p99 " + signed(added(bySystem, peer, 99));
+            ratio += ", p99 " + ratioText(bySystem, cg, peer, 99);
+        }
+        return s + " µs (Clawgress ÷ " + peer + ": " + ratio + ")";
     }
 
     private static void row(StringBuilder b, String what, String atLeast, String aim, String system, String measured,
