@@ -32,8 +32,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Reads from the two LMDB stores (lmdbjava): the policy store ({@code PolicyStore}: the active bundle, read at start and
- * by {@code bundle history}) and the agent registry ({@code AgentRegistry}: one agent by id, as an mTLS or JWT
+ * Reads from the two LMDB stores (lmdbjava): the policy store ({@code PolicyStore}: the active bundle, read at start
+ * and by {@code bundle history}) and the agent registry ({@code AgentRegistry}: one agent by id, as an mTLS or JWT
  * identity is looked up, and the whole directory, as a change is picked up). Each call is a read transaction.
  * The registry holds {@code agents} agents; the store a 64 KiB bundle in each of its 5 generations.
  * Run: {@code scripts/bench.sh LmdbRead}.

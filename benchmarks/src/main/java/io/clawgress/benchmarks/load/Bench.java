@@ -340,6 +340,11 @@ public final class Bench {
             }
         });
         agg.slices++;
+        if (s instanceof Clawgress c) {
+            // The daemon's own view (DNS lookups, peek and decision timings, endings), for explaining its figures.
+            Path metrics = Files.createDirectories(out.resolve("metrics"));
+            Files.writeString(metrics.resolve(id + "-" + s.name() + "-" + agg.slices + ".prom"), c.scrapeMetrics());
+        }
         if (r.has("failure")) {
             agg.errors.merge("slice_failed", 1L, Long::sum);
             results.notes.add(id + " / " + s.name() + ": " + r.get("failure").asText());
@@ -432,7 +437,7 @@ public final class Bench {
                 }
             }
             agent.run(JSON.createObjectNode().put("op", "release"), m -> { });
-            Thread.sleep(2000);
+            Thread.sleep(1000);
         }
     }
 

@@ -135,7 +135,8 @@ public final class Report {
                         + "the systems were measured interleaved, round by round, through the same TPROXY topology "
                         + "(agent, gateway and upstream network namespaces). *Added* latency is the system's "
                         + "percentile minus `direct`'s at the same percentile. Latency runs from each request's "
-                        + "intended send time (open loop, constant arrival rate) to the last byte of its response.\n\n");
+                        + "intended send time (open loop, constant arrival rate) to the last byte of its "
+                        + "response.\n\n");
         b.append("| machine | |\n|---|---|\n");
         r.machine.forEach((k, v) -> b.append("| ").append(k).append(" | ").append(v).append(" |\n"));
         b.append("\n| system | what ran |\n|---|---|\n");
@@ -165,7 +166,8 @@ public final class Report {
         b.append("### (").append(id).append(") ").append(r.scenarioTitles.get(id)).append("\n\n");
         b.append("Latency in µs: `direct` absolute, the others *added* (system − direct at the same percentile). "
                 + "Ratios are Clawgress's added latency over the peer's (< 1: Clawgress adds less).\n\n");
-        b.append("| system | p50 | p90 | p99 | p99.9 | p50 ÷ HAProxy | p99 ÷ HAProxy | p50 ÷ Squid | p99 ÷ Squid |\n");
+        b.append("| system | p50 | p90 | p99 | p99.9 | p50 ÷ HAProxy | p99 ÷ HAProxy | p50 ÷ Squid "
+                + "| p99 ÷ Squid |\n");
         b.append("|---|---|---|---|---|---|---|---|---|\n");
         bySystem.forEach((name, l) -> {
             b.append("| ").append(name);
@@ -270,7 +272,8 @@ public final class Report {
                 double p50 = added(a, cg, 50);
                 double p99 = added(a, cg, 99);
                 boolean notWorse = p50 <= added(a, HAPROXY, 50) && p99 <= added(a, HAPROXY, 99);
-                row(b, "added latency, splice, open connections, open-loop 2k conns", "p50 ≤ 500 µs, p99 ≤ 2000 µs",
+                row(b, "added latency, splice, open connections, open-loop 2k conns",
+                        "p50 ≤ 500 µs, p99 ≤ 2000 µs",
                         "p50 ≤ 50 µs, p99 ≤ 250 µs, no worse than HAProxy", cg,
                         "p50 " + signed(p50) + ", p99 " + signed(p99) + " µs",
                         p50 <= 500 && p99 <= 2000, p50 <= 50 && p99 <= 250 && notWorse,
@@ -285,7 +288,8 @@ public final class Report {
             if (c != null && c.containsKey(cg)) {
                 double p50 = added(c, cg, 50);
                 double p99 = added(c, cg, 99);
-                row(b, "added latency, intercept, new connection", "p50 ≤ 5000 µs, p99 ≤ 15000 µs", "p50 ≤ 1500 µs",
+                row(b, "added latency, intercept, new connection", "p50 ≤ 5000 µs, p99 ≤ 15000 µs",
+                        "p50 ≤ 1500 µs",
                         cg, "p50 " + signed(p50) + ", p99 " + signed(p99) + " µs", p50 <= 5000 && p99 <= 15000,
                         p50 <= 1500, peer(c, cg, HAPROXY, true), peer(c, cg, SQUID, true));
             }

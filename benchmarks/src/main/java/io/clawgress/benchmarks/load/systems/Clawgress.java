@@ -29,7 +29,8 @@ import java.util.regex.Pattern;
 public final class Clawgress implements SystemUnderTest {
 
     private static final Pattern METRICS = Pattern.compile("metrics: Prometheus text at http://(\\S+)/metrics");
-    private static final Pattern HEAP = Pattern.compile("(?m)^jvm_memory_used_bytes\\{[^}]*area=\"heap\"[^}]*} (\\S+)$");
+    private static final Pattern HEAP =
+            Pattern.compile("(?m)^jvm_memory_used_bytes\\{[^}]*area=\"heap\"[^}]*} (\\S+)$");
 
     private final String name;
     private final String transport;
@@ -158,17 +159,23 @@ public final class Clawgress implements SystemUnderTest {
                 }).orElse("?");
     }
 
-    @Override
-    public long heapUsedBytes() {
+    /** The daemon's Prometheus metrics now (scraped from inside the gateway namespace), or empty. */
+    public String scrapeMetrics() {
         if (metrics == null) {
-            return -1;
+            return "";
         }
         ExecResult r = fixture.topology().gateway().exec(Duration.ofSeconds(10), "curl", "-sS", "--max-time", "5",
                 metrics);
-        if (!r.ok()) {
+        return r.ok() ? r.stdout() : "";
+    }
+
+    @Override
+    public long heapUsedBytes() {
+        String text = scrapeMetrics();
+        if (text.isEmpty()) {
             return -1;
         }
-        Matcher m = HEAP.matcher(r.stdout());
+        Matcher m = HEAP.matcher(text);
         double sum = 0;
         while (m.find()) {
             sum += Double.parseDouble(m.group(1));
