@@ -2,6 +2,7 @@
 # The release load benchmark (benchmarks/RESULTS.md, DESIGN.md §8): direct, Clawgress on epoll and io_uring, HAProxy
 # and Squid, interleaved, through the end-to-end TPROXY topology. Needs root and a build (make bench does both).
 # Usage: scripts/load-bench.sh full|quick|smoke [--append-results benchmarks/RESULTS.md] [--scenarios a,b,c,d,e]
+#        [--scale F] (every rate times F, for slower machines)
 # Reports go to benchmarks/target/bench/<profile>-<time>/ (report.md, report.json, plots/).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"

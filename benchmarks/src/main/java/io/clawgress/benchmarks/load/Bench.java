@@ -43,7 +43,7 @@ import java.util.OptionalInt;
  *
  * <pre>
  *   java -cp benchmarks/target/benchmarks.jar io.clawgress.benchmarks.load.Bench --profile quick|full|smoke
- *        [--out DIR] [--scenarios a,b,c,d,e] [--append-results benchmarks/RESULTS.md]
+ *        [--out DIR] [--scenarios a,b,c,d,e] [--scale RATE_FACTOR] [--append-results benchmarks/RESULTS.md]
  * </pre>
  * ({@code make bench}, {@code make bench-quick} do this.) It builds the end-to-end topology (agent, gateway, upstream
  * namespaces), starts the upstream {@link BenchServer} and a DNS server in the upstream namespace, the
@@ -98,6 +98,7 @@ public final class Bench {
         Path out = null;
         Path append = null;
         List<String> scenarios = null;
+        double scale = 1;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             String v = i + 1 < args.length ? args[i + 1] : null;
@@ -106,9 +107,10 @@ public final class Bench {
                 case "--out" -> out = Path.of(v);
                 case "--append-results" -> append = Path.of(v);
                 case "--scenarios" -> scenarios = List.of(v.split(","));
+                case "--scale" -> scale = Double.parseDouble(v);
                 default -> {
                     System.err.println("usage: Bench --profile quick|full|smoke [--out DIR] [--scenarios a,b,c,d,e]"
-                            + " [--append-results benchmarks/RESULTS.md]");
+                            + " [--scale RATE_FACTOR] [--append-results benchmarks/RESULTS.md]");
                     System.exit(2);
                 }
             }
@@ -117,6 +119,9 @@ public final class Bench {
         Profile p = Profile.named(profileName);
         if (scenarios != null) {
             p = p.only(scenarios);
+        }
+        if (scale != 1) {
+            p = p.scaled(scale);
         }
         if (out == null) {
             out = Path.of("benchmarks/target/bench", p.name() + "-" + stamp());
@@ -258,15 +263,15 @@ public final class Bench {
         return all;
     }
 
-    /** Every system (and the generator) handles some traffic before anything is recorded: the JITs warm up. */
+    /**
+     * Every system (and the generator) carries each kind of traffic before anything is recorded. The JVM daemons get
+     * longer: until their JIT has compiled the data path, their CPU and latency are the compiler's (a gateway runs for
+     * days; the benchmark reports its steady state).
+     */
     private void warmUp() throws Exception {
-        double s = switch (profile.name()) {
-            case "smoke" -> 0.3;
-            case "quick" -> 1;
-            default -> 2;
-        };
         int conns = Math.min(200, profile.keepAliveConns());
         for (SystemUnderTest sys : allSystems(false)) {
+            double s = sys instanceof Clawgress ? profile.jvmWarmupSeconds() : Math.min(1, profile.jvmWarmupSeconds());
             switchTo(sys, Mode.PASSTHROUGH);
             agent.run(from(sys, keepAlive(PASSTHROUGH_SNI, conns, 1000)).put("warmup_seconds", 0)
                     .put("duration_seconds", s), m -> { });
@@ -275,7 +280,13 @@ public final class Bench {
             switchTo(sys, Mode.INTERCEPT);
             agent.run(from(sys, newConn(INTERCEPT_SNI, 50)).put("warmup_seconds", 0).put("duration_seconds", s),
                     m -> { });
+            agent.run(from(sys, keepAlive(INTERCEPT_SNI, Math.min(100, conns), 500)).put("warmup_seconds", 0)
+                    .put("duration_seconds", s), m -> { });
         }
+        results.notes.add(String.format("Warm-up before anything was recorded: each kind of traffic (passthrough "
+                + "keep-alive and new connections, intercept new connections and keep-alive) for %.0f s through each "
+                + "Clawgress daemon (JIT), %.0f s through the others.", profile.jvmWarmupSeconds(),
+                Math.min(1, profile.jvmWarmupSeconds())));
         log("warm-up done");
     }
 

@@ -11,6 +11,7 @@ import java.util.List;
  * at once: nothing may saturate, or the latency measured is the queue of an overloaded CPU, not the gateway's.
  *
  * @param rounds              how many times each scenario visits every system (interleaved, the order rotated)
+ * @param jvmWarmupSeconds    traffic of each kind through each Clawgress daemon before anything is recorded
  * @param warmupSeconds       per slice, not recorded
  * @param windowSeconds       per slice, recorded
  * @param keepAliveConns      scenario (a): open connections (DESIGN.md §8: 2k)
@@ -25,7 +26,7 @@ import java.util.List;
  * @param bulkBytes           scenario (e): bytes downloaded per slice
  * @param scenarios           which of a, b, c, d, e run
  */
-public record Profile(String name, int rounds, double warmupSeconds, double windowSeconds, int keepAliveConns,
+public record Profile(String name, int rounds, double jvmWarmupSeconds, double warmupSeconds, double windowSeconds, int keepAliveConns,
                       double keepAliveRate, double newConnRate, double interceptNewRate, int interceptConns,
                       double interceptRate, List<Integer> rampSteps, double rampProbeRate, double rampProbeSeconds,
                       long bulkBytes, List<String> scenarios) {
@@ -44,20 +45,31 @@ public record Profile(String name, int rounds, double warmupSeconds, double wind
     public static Profile named(String name) {
         List<String> all = List.of("a", "b", "c", "d", "e");
         return switch (name) {
-            case "full" -> new Profile("full", 2, 5, 15, 2000, 2000, 300, 150, 500, 1000,
+            case "full" -> new Profile("full", 2, 10, 5, 15, 2000, 2000, 300, 150, 500, 1000,
                     List.of(2000, 4000, 6000, 8000, RAMP_MAX), 500, 5, 1L << 30, all);
-            case "quick" -> new Profile("quick", 1, 1, 4, 2000, 2000, 300, 150, 500, 1000,
+            case "quick" -> new Profile("quick", 1, 3, 1, 4, 2000, 2000, 300, 150, 500, 1000,
                     List.of(2000, RAMP_MAX), 500, 1, 256L << 20, all);
-            case "smoke" -> new Profile("smoke", 1, 0.3, 1, 100, 200, 50, 30, 20, 100,
+            case "smoke" -> new Profile("smoke", 1, 0.3, 0.3, 1, 100, 200, 50, 30, 20, 100,
                     List.of(100, 200), 100, 0.5, 8L << 20, all);
             default -> throw new IllegalArgumentException("profile: " + name + " (expected: full, quick, smoke)");
         };
     }
 
     public Profile only(List<String> which) {
-        return new Profile(name, rounds, warmupSeconds, windowSeconds, keepAliveConns, keepAliveRate, newConnRate,
-                interceptNewRate, interceptConns, interceptRate, rampSteps, rampProbeRate, rampProbeSeconds,
-                bulkBytes, which);
+        return new Profile(name, rounds, jvmWarmupSeconds, warmupSeconds, windowSeconds, keepAliveConns,
+                keepAliveRate, newConnRate, interceptNewRate, interceptConns, interceptRate, rampSteps, rampProbeRate,
+                rampProbeSeconds, bulkBytes, which);
+    }
+
+    /** The same profile with every request and connection rate multiplied by {@code factor} (slower machines). */
+    public Profile scaled(double factor) {
+        if (!(factor > 0)) {
+            throw new IllegalArgumentException("scale: " + factor + " (expected: > 0)");
+        }
+        return new Profile(name, rounds, jvmWarmupSeconds, warmupSeconds, windowSeconds, keepAliveConns,
+                keepAliveRate * factor,
+                newConnRate * factor, interceptNewRate * factor, interceptConns, interceptRate * factor, rampSteps,
+                rampProbeRate * factor, rampProbeSeconds, bulkBytes, scenarios);
     }
 
     public boolean runs(String scenario) {
