@@ -521,6 +521,12 @@ public final class Topology implements AutoCloseable {
      * @param name a plain name such as {@code clawgress-epoll}
      */
     public GatewayProcess startNamedGateway(String name, String configYaml, Path records) {
+        return startNamedGateway(name, configYaml, records, java.util.Map.of());
+    }
+
+    /** Like {@link #startNamedGateway(String, String, Path)} with {@code env} added to the daemon's environment. */
+    public GatewayProcess startNamedGateway(String name, String configYaml, Path records,
+                                            java.util.Map<String, String> env) {
         if (!name.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,40}")) {
             throw new IllegalArgumentException("name: '" + name + "' (expected: letters, digits, . _ -)");
         }
@@ -528,7 +534,15 @@ public final class Topology implements AutoCloseable {
         if (!Files.isExecutable(daemon)) {
             throw new AssertionError(daemon + " is missing or not executable (run ./mvnw -pl appliance -am package)");
         }
-        return startGateway(name, List.of(daemon.toString()), configYaml, records);
+        List<String> cmd = new ArrayList<>(List.of("env"));
+        env.forEach((k, v) -> {
+            if (k.isEmpty() || k.contains("=")) {
+                throw new IllegalArgumentException("env: '" + k + "' (expected: a variable name)");
+            }
+            cmd.add(k + "=" + v);
+        });
+        cmd.add(daemon.toString());
+        return startGateway(name, cmd, configYaml, records);
     }
 
     /**

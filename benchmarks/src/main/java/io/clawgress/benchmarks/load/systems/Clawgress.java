@@ -20,7 +20,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The real {@code clawgressd} ({@code bin/clawgressd}, the JVM options it ships with) on one transport, enforcing a
+ * The real {@code clawgressd} ({@code bin/clawgressd} with the JVM options the package ships,
+ * {@code deb/src/deb/jvm.options}: generational ZGC, 1 GiB heap and direct memory) on one transport, enforcing a
  * signed bundle that binds the agent subnet to an agent and allows the passthrough name (relay after the SNI peek)
  * and the intercept name ({@code intercept: true}, GET of any path). Everything else is the packaged default:
  * the audit log is on (one chained record per connection and per intercepted request), the metrics endpoint too.
@@ -101,7 +102,10 @@ public final class Clawgress implements SystemUnderTest {
                   bundle: %s
                 """.formatted(port, transport, f.dnsIp(), audit, f.upstreamCa(), dir.resolve("admin.sock"), state,
                 trusted, bundleFile);
-        GatewayProcess daemon = f.topology().startNamedGateway(name, yaml, audit);
+        // bin/clawgress-java takes CLAWGRESS_JAVA_OPTS instead of its development defaults (G1, 256 MiB).
+        String opts = String.join(" ", packagedJvmOptions(dir.resolve("gc.log")));
+        GatewayProcess daemon = f.topology().startNamedGateway(name, yaml, audit,
+                Map.of("CLAWGRESS_JAVA_OPTS", opts));
         if (!daemon.stderrText().contains("(" + transport + ")")) {
             throw new IllegalStateException(name + " does not run on " + transport + ":\n" + daemon.stderrText());
         }
@@ -115,6 +119,36 @@ public final class Clawgress implements SystemUnderTest {
             throw new IllegalStateException("clawgressctl ca export failed: " + out);
         }
         return new Clawgress(name, transport, port, f, daemon, ca, metrics);
+    }
+
+    /**
+     * The options of {@code deb/src/deb/jvm.options} as the package's launcher applies them: comments and blank lines
+     * dropped, {@code 21-23:} version ranges applied to this JVM's feature version, the GC log moved to {@code gcLog}.
+     */
+    static List<String> packagedJvmOptions(Path gcLog) throws java.io.IOException {
+        int feature = Runtime.version().feature();
+        List<String> out = new java.util.ArrayList<>();
+        for (String raw : Files.readAllLines(Repo.root().resolve("deb/src/deb/jvm.options"))) {
+            String line = raw.strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            Matcher range = Pattern.compile("(\\d+)(-(\\d*))?:(.*)").matcher(line);
+            if (range.matches()) {
+                int from = Integer.parseInt(range.group(1));
+                int to = range.group(2) == null ? from
+                        : range.group(3).isEmpty() ? Integer.MAX_VALUE : Integer.parseInt(range.group(3));
+                if (feature < from || feature > to) {
+                    continue;
+                }
+                line = range.group(4);
+            }
+            if (line.startsWith("-Xlog:") && line.contains("file=")) {
+                line = line.replaceFirst("file=[^:]*", "file=" + gcLog);
+            }
+            out.add(line);
+        }
+        return out;
     }
 
     /** The intercept CA the agent must trust for this daemon's minted certificates. */
@@ -140,7 +174,8 @@ public final class Clawgress implements SystemUnderTest {
     @Override
     public Map<String, String> describe() {
         Map<String, String> d = new LinkedHashMap<>();
-        d.put("what", "bin/clawgressd, transport " + transport + ", audit log on, policy: allow "
+        d.put("what", "bin/clawgressd with the package's JVM options (deb/src/deb/jvm.options), transport "
+                + transport + ", audit log on, policy: allow "
                 + fixture.passthroughSni() + " (relay), intercept " + fixture.interceptSni());
         d.put("jvm", jvmOptions());
         return d;
@@ -151,7 +186,8 @@ public final class Clawgress implements SystemUnderTest {
                 .map(args -> {
                     StringBuilder b = new StringBuilder();
                     for (String a : args) {
-                        if (a.startsWith("-X") || a.startsWith("--enable") || a.startsWith("--sun")) {
+                        if ((a.startsWith("-X") && !a.startsWith("-Xlog")) || a.startsWith("--enable")
+                                || a.startsWith("--sun")) {
                             b.append(b.isEmpty() ? "" : " ").append(a);
                         }
                     }
