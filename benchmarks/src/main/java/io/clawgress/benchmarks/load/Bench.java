@@ -80,6 +80,7 @@ public final class Bench {
     private Topology topology;
     private AgentClient agent;
     private ManagedProcess server;
+    private ManagedProcess dns;
     private final List<SystemUnderTest> systems = new ArrayList<>();
     private final Direct direct = new Direct(Results.DIRECT);
     private final Direct directCheck = new Direct(Results.DIRECT_CHECK);
@@ -195,9 +196,10 @@ public final class Bench {
                     "net.ipv4.tcp_tw_reuse=1", "net.core.somaxconn=8192", "net.ipv4.tcp_max_syn_backlog=8192");
         }
         topology.addUpstreamAddress(DNS_IP);
-        Peer.spawn(topology.upstream(), "dns", topology.workDir(), "dns-server", "--bind", DNS_IP, "--port", "53",
+        dns = Peer.spawn(topology.upstream(), "dns", topology.workDir(), "dns-server", "--bind", DNS_IP, "--port", "53",
                 "--record", PASSTHROUGH_SNI + "=" + UPSTREAM_IP, "--record", INTERCEPT_SNI + "=" + UPSTREAM_IP,
-                "--ttl", "3600").awaitEvent("ready", Duration.ofSeconds(60));
+                "--ttl", "3600", "--lifetime-seconds", "14400");
+        dns.awaitEvent("ready", Duration.ofSeconds(60));
         TestPki upstreamPki = TestPki.create(work.resolve("pki-upstream"), PASSTHROUGH_SNI, INTERCEPT_SNI);
         TestPki mitm = TestPki.create(work.resolve("pki-mitm"), "default.bench.test");
         Path mitmDefault = Files.writeString(work.resolve("pki-mitm/default.pem"),
@@ -336,6 +338,7 @@ public final class Bench {
     /** One system, one recorded window. */
     private void slice(String id, SystemUnderTest s, Mode mode, ObjectNode template, Results.Latency agg)
             throws Exception {
+        requireAlive();
         switchTo(s, mode);
         ObjectNode cmd = from(s, template);
         long[] cpu = new long[4];
@@ -453,6 +456,15 @@ public final class Bench {
     }
 
     // ---- plumbing -------------------------------------------------------------------------------------------------
+
+    /** The run's own helpers (DNS, upstream server) must outlive it: a dead one would fail every later cell. */
+    private void requireAlive() {
+        for (ManagedProcess p : List.of(dns, server)) {
+            if (!p.isAlive()) {
+                throw new IllegalStateException(p.name() + " exited during the run\n" + p.describe());
+            }
+        }
+    }
 
     /** Points the TPROXY rules at the system's port for {@code mode}, or removes them for direct. */
     private void switchTo(SystemUnderTest s, Mode mode) {
