@@ -44,7 +44,7 @@ public final class JmhTable {
                 .append(Runtime.getRuntime().availableProcessors()).append(", Linux ")
                 .append(System.getProperty("os.version")).append(". JDK: ")
                 .append(first == null ? "?" : first.path("vmName").asText() + " " + first.path("jdkVersion").asText())
-                .append(", default GC (G1). JVM args: `")
+                .append(", default GC (").append(defaultGc()).append("). JVM args: `")
                 .append(first == null ? "" : String.join(" ", strings(first.path("jvmArgs")))).append("`. Load average "
                         + "at the end: ").append(load()).append(".\n\n");
         b.append("| benchmark | params | mode | score | ± error | unit | allocated B/op |\n");
@@ -132,6 +132,16 @@ public final class JmhTable {
             // unknown
         }
         return "?";
+    }
+
+    /** The collector this JDK picks by default on this machine (the forks run with the same JDK and no GC flag). */
+    private static String defaultGc() {
+        List<String> names = new ArrayList<>();
+        for (var gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+            names.add(gc.getName());
+        }
+        String all = String.join(", ", names);
+        return all.contains("G1") ? "G1" : all.contains("ZGC") ? "ZGC" : all;
     }
 
     private static String load() {
