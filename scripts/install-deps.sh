@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs what the build, the demo and the tests need on Ubuntu 24.04 or Debian bookworm/trixie, and only
-# what is missing: networking tools (iptables, iproute2, socat, ...), the end-to-end tests' clients (curl, openssl,
-# headless Chromium), strace (the AppArmor profile test), the package's tools and checks (dpkg-deb, lintian,
-# apparmor_parser, systemd-analyze) and its install test's (debootstrap, systemd-nspawn), a JDK >= 21 (via
-# scripts/env.sh), and the netfilter modules TPROXY needs when they are modules. Safe to run again; run it as root.
+# Installs what the build, the demo, the tests and the load benchmarks need on Ubuntu 24.04 or Debian
+# bookworm/trixie, and only what is missing: networking tools (iptables, iproute2, socat, ...), the end-to-end tests'
+# clients (curl, openssl, headless Chromium), strace (the AppArmor profile test), the package's tools and checks
+# (dpkg-deb, lintian, apparmor_parser, systemd-analyze) and its install test's (debootstrap, systemd-nspawn), the
+# peers the load benchmarks compare with (HAProxy, Squid with OpenSSL; their system services are stopped and
+# disabled: the benchmark runs its own instances in a network namespace), a JDK >= 21 (via scripts/env.sh), and the
+# netfilter modules TPROXY needs when they are modules. Safe to run again; run it as root.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -24,6 +26,7 @@ readonly COMMANDS=(
     strace:strace
     dpkg-deb:dpkg lintian:lintian apparmor_parser:apparmor systemd-analyze:systemd
     debootstrap:debootstrap systemd-nspawn:systemd-container
+    haproxy:haproxy squid:squid-openssl
 )
 # Packages some distributions do not ship as a deb (Ubuntu has Chromium only as a snap): without an apt candidate
 # they are reported and left out, and the tests that need them skip loudly (fail under CI=true).
@@ -41,6 +44,11 @@ if command -v nc >/dev/null 2>&1; then
     [[ "$nc_help" == *OpenBSD* ]] || add_missing netcat-openbsd
 fi
 [[ -s /etc/ssl/certs/ca-certificates.crt ]] || add_missing ca-certificates
+# The benchmark's Squid must bump TLS (ssl-bump, its certificate generator): the plain "squid" package of some
+# releases is built without OpenSSL, so ask for squid-openssl unless the helper is there.
+if command -v squid >/dev/null 2>&1 && [[ ! -x /usr/lib/squid/security_file_certgen ]]; then
+    add_missing squid-openssl
+fi
 
 if ((${#missing[@]})); then
     if ((EUID != 0)); then
@@ -82,11 +90,18 @@ if ((${#missing[@]})); then
         exit 1
     fi
     say "installed: ${missing[*]}"
-    # Only promtool is wanted (the metrics tests' parser): keep the prometheus server the package brings stopped.
+    # Only promtool is wanted (the metrics tests' parser), and HAProxy and Squid only as programs the load
+    # benchmark starts itself (benchmarks/systems/): keep the services these packages bring stopped.
     for p in "${missing[@]}"; do
-        if [[ "$p" == prometheus ]] && command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
-            systemctl disable --now prometheus.service >/dev/null 2>&1 || true
-            say "prometheus: only promtool is used; its server (prometheus.service) is stopped and disabled"
+        case "$p" in
+            prometheus) unit=prometheus.service ;;
+            haproxy) unit=haproxy.service ;;
+            squid-openssl) unit=squid.service ;;
+            *) continue ;;
+        esac
+        if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
+            systemctl disable --now "$unit" >/dev/null 2>&1 || true
+            say "$p: only its program is used; its service ($unit) is stopped and disabled"
         fi
     done
 elif ((${#dropped[@]} == 0)); then

@@ -513,13 +513,51 @@ public final class Topology implements AutoCloseable {
     }
 
     /**
+     * Like {@link #startGateway(String, Path)} for one of several daemons side by side (the load benchmark runs one per
+     * transport): the config goes to {@code <workDir>/<name>.yaml}, the default admin socket is
+     * {@code <workDir>/<name>-admin.sock} and the logs are named {@code <name>}. The config must give each daemon
+     * its own listener port, state and audit directories.
+     *
+     * @param name a plain name such as {@code clawgress-epoll}
+     */
+    public GatewayProcess startNamedGateway(String name, String configYaml, Path records) {
+        return startNamedGateway(name, configYaml, records, java.util.Map.of());
+    }
+
+    /** Like {@link #startNamedGateway(String, String, Path)} with {@code env} added to the daemon's environment. */
+    public GatewayProcess startNamedGateway(String name, String configYaml, Path records,
+                                            java.util.Map<String, String> env) {
+        if (!name.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,40}")) {
+            throw new IllegalArgumentException("name: '" + name + "' (expected: letters, digits, . _ -)");
+        }
+        Path daemon = Repo.root().resolve("bin").resolve("clawgressd");
+        if (!Files.isExecutable(daemon)) {
+            throw new AssertionError(daemon + " is missing or not executable (run ./mvnw -pl appliance -am package)");
+        }
+        List<String> cmd = new ArrayList<>(List.of("env"));
+        env.forEach((k, v) -> {
+            if (k.isEmpty() || k.contains("=")) {
+                throw new IllegalArgumentException("env: '" + k + "' (expected: a variable name)");
+            }
+            cmd.add(k + "=" + v);
+        });
+        cmd.add(daemon.toString());
+        return startGateway(name, cmd, configYaml, records);
+    }
+
+    /**
      * Starts {@code daemonCommand --config <workDir>/clawgress.yaml} in the gateway namespace, like
      * {@link #startGateway(String, Path)} with another command line: a stand-in daemon, or the daemon's JVM started
      * directly with a packaged configuration's options, under a tracer such as {@code strace}.
      */
     public GatewayProcess startGateway(List<String> daemonCommand, String configYaml, Path records) {
-        Path config = workDir.resolve("clawgress.yaml");
-        Path adminSocket = workDir.resolve("admin.sock");
+        return startGateway("clawgressd", daemonCommand, configYaml, records);
+    }
+
+    private GatewayProcess startGateway(String name, List<String> daemonCommand, String configYaml, Path records) {
+        boolean single = name.equals("clawgressd");
+        Path config = workDir.resolve(single ? "clawgress.yaml" : name + ".yaml");
+        Path adminSocket = workDir.resolve(single ? "admin.sock" : name + "-admin.sock");
         String yaml = withTestDefaults(configYaml, adminSocket);
         try {
             Files.writeString(config, yaml);
@@ -529,7 +567,7 @@ public final class Topology implements AutoCloseable {
         List<String> cmd = new ArrayList<>(daemonCommand);
         cmd.add("--config");
         cmd.add(config.toString());
-        ManagedProcess p = gateway.spawn("clawgressd", cmd, workDir);
+        ManagedProcess p = gateway.spawn(name, cmd, workDir);
         GatewayProcess g = new GatewayProcess(p, config, records,
                 configYaml.matches("(?s)(.*\n)?admin:.*") ? adminSocketOf(configYaml) : adminSocket);
         gateways.add(g);
