@@ -60,6 +60,11 @@ public interface DataPathObserver {
     enum DnsOutcome {
         /** At least one address came back (whether the gateway may dial it is decided after). */
         OK("ok"),
+        /**
+         * The resolvers failed (timeout, SERVFAIL, ...) and the name's last good answer, received within
+         * {@code dns.serve_stale}, was used instead (RFC 8767).
+         */
+        STALE("stale"),
         /** The name does not exist (RCODE 3, RFC 1035 §4.1.1). */
         NXDOMAIN("nxdomain"),
         /** No resolver answered within the query timeout. */

@@ -68,7 +68,7 @@ public final class ConfigLoader {
     static final List<String> INTERCEPT_KEYS = List.of("client_certificates", "upstream_ca",
             "upstream_handshake_timeout");
     static final List<String> PEEK_KEYS = List.of("max_bytes", "timeout", "server_first_ports");
-    static final List<String> DNS_KEYS = List.of("servers", "query_timeout", "max_ttl");
+    static final List<String> DNS_KEYS = List.of("servers", "query_timeout", "max_ttl", "serve_stale");
     static final List<String> LISTENER_KEYS = List.of("address", "port", "transport", "backlog",
             "event_loop_threads");
     static final List<String> TIMEOUT_KEYS = List.of("upstream_connect", "idle", "drain");
@@ -308,7 +308,9 @@ public final class ConfigLoader {
         Duration timeout = f.duration("query_timeout", Duration.ofMillis(10), Duration.ofSeconds(30),
                 DnsSettings.DEFAULT_QUERY_TIMEOUT);
         Duration maxTtl = f.duration("max_ttl", Duration.ZERO, Duration.ofDays(1), DnsSettings.DEFAULT_MAX_TTL);
-        return new DnsSettings(servers, timeout, maxTtl);
+        Duration serveStale = f.duration("serve_stale", Duration.ZERO, Duration.ofDays(1),
+                DnsSettings.DEFAULT_SERVE_STALE);
+        return new DnsSettings(servers, timeout, maxTtl, serveStale);
     }
 
     /** {@code ip}, {@code ip:port} or {@code [v6]:port}; null when not an IP literal. */

@@ -91,6 +91,7 @@ final class ConfigDiff {
                 b.dns().servers().stream().map(ConfigDiff::hostPort).toList());
         k.restart("dns.query_timeout", duration(a.dns().queryTimeout()), duration(b.dns().queryTimeout()));
         k.restart("dns.max_ttl", duration(a.dns().maxTtl()), duration(b.dns().maxTtl()));
+        k.restart("dns.serve_stale", duration(a.dns().serveStale()), duration(b.dns().serveStale()));
         return k.changes;
     }
 

@@ -203,6 +203,9 @@ class ConfigErrorsTest {
                         dns: {servers: [resolver.example]}
                         """, "cfg.yaml:1:17: dns.servers[0]: 'resolver.example' (expected: an IP address literal,"
                                 + " optionally with :port (IPv6 with port as [2001:db8::53]:53), never a host name)"),
+                broken("dns serve_stale beyond a day", "dns: {serve_stale: 25h}\n",
+                        "cfg.yaml:1:20: dns.serve_stale: '25h' (expected: a duration 0h..24h: an integer and a unit"
+                                + " ms, s, m or h, e.g. 250ms, 5s, 2m)"),
                 // ---- state_dir
                 broken("state dir relative", "state_dir: var/lib/clawgress\n",
                         "cfg.yaml:1:12: state_dir: 'var/lib/clawgress' (expected: an absolute directory path such as"

@@ -373,6 +373,7 @@ public final class Bench {
         }
         Histogram h = decode(r.get("latency").asText());
         agg.histogram.add(h);
+        agg.cellP50Us.add(h.getValueAtPercentile(50) / 1e3);
         agg.responses += r.path("responses").asLong();
         agg.sent += r.path("sent").asLong();
         agg.connectionsOpened += r.path("connections_opened").asLong();

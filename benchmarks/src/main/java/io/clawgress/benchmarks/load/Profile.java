@@ -45,7 +45,7 @@ public record Profile(String name, int rounds, double jvmWarmupSeconds, double w
     public static Profile named(String name) {
         List<String> all = List.of("a", "b", "c", "d", "e");
         return switch (name) {
-            case "full" -> new Profile("full", 2, 10, 5, 15, 2000, 2000, 300, 150, 500, 1000,
+            case "full" -> new Profile("full", 4, 10, 3, 8, 2000, 2000, 300, 150, 500, 1000,
                     List.of(2000, 4000, 6000, 8000, RAMP_MAX), 500, 5, 1L << 30, all);
             case "quick" -> new Profile("quick", 1, 3, 1, 4, 2000, 2000, 300, 150, 500, 1000,
                     List.of(2000, RAMP_MAX), 500, 1, 256L << 20, all);

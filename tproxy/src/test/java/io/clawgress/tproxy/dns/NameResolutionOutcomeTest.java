@@ -26,7 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * How a real lookup through {@link NameResolution} is classified for metrics, against a small DNS server on
  * loopback that answers {@code ok.test} with an A record, {@code nx.test} with NXDOMAIN, {@code fail.test} with
- * SERVFAIL and never answers {@code slow.test}.
+ * SERVFAIL, {@code empty.test} with no records, and never answers {@code slow.test}; a name's behaviour can be
+ * switched while the test runs ({@link #modes}), for serve-stale (RFC 8767), and queries are counted per name.
  */
 class NameResolutionOutcomeTest {
 
@@ -38,6 +39,10 @@ class NameResolutionOutcomeTest {
     private Thread serving;
     private EventLoopGroup group;
     private NameResolution names;
+    /** Behaviour by full name (ok, nx, fail, empty, slow, delay), overriding the first label. */
+    private final java.util.Map<String, String> modes = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<String, java.util.concurrent.atomic.AtomicInteger> queries =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     @BeforeEach
     void start() throws Exception {
@@ -60,9 +65,100 @@ class NameResolutionOutcomeTest {
     }
 
     private DnsOutcome lookup(String name) throws Exception {
+        return lookup(names, name);
+    }
+
+    private DnsOutcome lookup(NameResolution with, String name) throws Exception {
         EventLoop loop = group.next();
-        Future<List<InetAddress>> f = loop.submit(() -> names.resolveAll(name, loop)).get().await();
+        Future<List<InetAddress>> f = loop.submit(() -> with.resolveAll(name, loop)).get().await();
+        if (f.isSuccess()) {
+            assertThat(f.getNow()).containsExactly(InetAddress.getByName("198.18.2.9"));
+        }
         return NameResolution.outcome(f);
+    }
+
+    /** Answers never cached (max_ttl 0), so every lookup asks the server; {@code stale} as given. */
+    private NameResolution uncached(Duration stale) {
+        return new NameResolution(new DnsSettings(List.of((InetSocketAddress) server.getLocalSocketAddress()),
+                Duration.ofMillis(300), Duration.ZERO, stale), NioDatagramChannel.class);
+    }
+
+    private void closeOnLoop(NameResolution n) throws Exception {
+        group.next().submit(n::close).sync();
+    }
+
+    @Test
+    void whenTheResolversTimeOutTheLastGoodAnswerIsServedStale() throws Exception {
+        NameResolution n = uncached(Duration.ofMinutes(1));
+        try {
+            assertThat(lookup(n, "flip.test")).isEqualTo(DnsOutcome.OK);
+            modes.put("flip.test", "slow");
+            assertThat(lookup(n, "flip.test")).isEqualTo(DnsOutcome.STALE);
+            modes.put("flip.test", "fail");
+            assertThat(lookup(n, "flip.test")).isEqualTo(DnsOutcome.STALE);
+            modes.put("flip.test", "ok");
+            assertThat(lookup(n, "flip.test")).isEqualTo(DnsOutcome.OK);
+            assertThat(lookup(n, "slow.test")).as("no good answer ever: nothing to serve")
+                    .isEqualTo(DnsOutcome.TIMEOUT);
+        } finally {
+            closeOnLoop(n);
+        }
+    }
+
+    @Test
+    void nxdomainAndEmptyAnswersAreAnswersNeverPaperedOverWithStaleOnes() throws Exception {
+        NameResolution n = uncached(Duration.ofMinutes(1));
+        try {
+            assertThat(lookup(n, "gone.test")).isEqualTo(DnsOutcome.OK);
+            modes.put("gone.test", "nx");
+            assertThat(lookup(n, "gone.test")).isEqualTo(DnsOutcome.NXDOMAIN);
+            assertThat(lookup(n, "bare.test")).isEqualTo(DnsOutcome.OK);
+            modes.put("bare.test", "empty");
+            assertThat(lookup(n, "bare.test")).isEqualTo(DnsOutcome.ERROR);
+        } finally {
+            closeOnLoop(n);
+        }
+    }
+
+    @Test
+    void serveStaleOffOrTooOldFailsTheLookup() throws Exception {
+        NameResolution off = uncached(Duration.ZERO);
+        NameResolution brief = uncached(Duration.ofMillis(1));
+        try {
+            assertThat(lookup(off, "a.test")).isEqualTo(DnsOutcome.OK);
+            assertThat(lookup(brief, "b.test")).isEqualTo(DnsOutcome.OK);
+            modes.put("a.test", "slow");
+            modes.put("b.test", "slow");
+            assertThat(lookup(off, "a.test")).isEqualTo(DnsOutcome.TIMEOUT);
+            assertThat(lookup(brief, "b.test")).as("the 300 ms timeout alone outlasts 1 ms of staleness")
+                    .isEqualTo(DnsOutcome.TIMEOUT);
+        } finally {
+            closeOnLoop(off);
+            closeOnLoop(brief);
+        }
+    }
+
+    @Test
+    void concurrentLookupsOfOneNameShareOneQuery() throws Exception {
+        NameResolution n = uncached(Duration.ZERO);
+        try {
+            modes.put("busy.test", "delay");
+            EventLoop loop = group.next();
+            List<Future<List<InetAddress>>> all = loop.submit(() -> {
+                List<Future<List<InetAddress>>> fs = new java.util.ArrayList<>();
+                for (int i = 0; i < 20; i++) {
+                    fs.add(n.resolveAll("busy.test", loop));
+                }
+                return fs;
+            }).get();
+            for (Future<List<InetAddress>> f : all) {
+                assertThat(f.await().isSuccess()).isTrue();
+            }
+            // One A and one AAAA query (IPv4 preferred asks both), not 20 of each.
+            assertThat(queries.get("busy.test").get()).isLessThanOrEqualTo(2);
+        } finally {
+            closeOnLoop(n);
+        }
     }
 
     @Test
@@ -104,7 +200,7 @@ class NameResolutionOutcomeTest {
         }
     }
 
-    private static byte[] answer(byte[] q, int length) {
+    private byte[] answer(byte[] q, int length) throws InterruptedException {
         int pos = 12;
         StringBuilder name = new StringBuilder();
         while (q[pos] != 0) {
@@ -115,11 +211,16 @@ class NameResolutionOutcomeTest {
         int questionEnd = pos + 5; // the root label, QTYPE, QCLASS
         int type = ((q[pos + 1] & 0xff) << 8) | (q[pos + 2] & 0xff);
         String n = name.toString().toLowerCase(java.util.Locale.ROOT);
-        if (n.startsWith("slow.")) {
+        queries.computeIfAbsent(n, k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+        String mode = modes.getOrDefault(n, n.substring(0, n.indexOf('.')));
+        if (mode.equals("slow")) {
             return null;
         }
-        int rcode = n.startsWith("nx.") ? NXDOMAIN : n.startsWith("fail.") ? SERVFAIL : NOERROR;
-        boolean a = rcode == NOERROR && type == 1;
+        if (mode.equals("delay")) {
+            Thread.sleep(100); // long enough for every concurrent lookup to be in flight
+        }
+        int rcode = mode.equals("nx") ? NXDOMAIN : mode.equals("fail") ? SERVFAIL : NOERROR;
+        boolean a = rcode == NOERROR && type == 1 && !mode.equals("empty");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.write(q[0]);
         out.write(q[1]);

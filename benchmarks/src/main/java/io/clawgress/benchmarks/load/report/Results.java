@@ -53,6 +53,8 @@ public final class Results {
         public long rssKib;
         public double pacerLateP99Us;
         public int slices;
+        /** Each recorded cell's own p50, µs, in the order measured (how much cells of one system differ). */
+        public final List<Double> cellP50Us = new ArrayList<>();
 
         public long errorCount() {
             return errors.values().stream().mapToLong(Long::longValue).sum();

@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
 
 /**
  * The real {@code clawgressd} ({@code bin/clawgressd} with the JVM options the package ships,
- * {@code deb/src/deb/jvm.options}: generational ZGC, 1 GiB heap and direct memory) on one transport, enforcing a
+ * {@code deb/src/deb/jvm.options}: generational ZGC, soft heap limit 256 MiB, 512 MiB direct memory) on one transport, enforcing a
  * signed bundle that binds the agent subnet to an agent and allows the passthrough name (relay after the SNI peek)
  * and the intercept name ({@code intercept: true}, GET of any path). Everything else is the packaged default:
  * the audit log is on (one chained record per connection and per intercepted request), the metrics endpoint too.
