@@ -5,14 +5,15 @@
 #   make bench-quick  the same scenarios and loads with short windows (≤ 5 min); report in benchmarks/target/bench/
 #   make jmh          every JMH microbenchmark with fixed forks/iterations; appends a table to benchmarks/RESULTS.md
 #   make deps         what the benchmarks need (JDK, iptables, HAProxy, Squid, ...): scripts/install-deps.sh
-#   make build        the reactor, tests skipped
+#   make build        the reactor, tests skipped (bench and bench-quick build only what they run: the daemon and
+#                     the benchmarks, not the package)
 #
 # MVN_ARGS go to Maven, e.g. make bench-quick MVN_ARGS="-o -Dmaven.repo.local=/path/to/repo".
 
 MVN_ARGS ?=
 SHELL := /bin/bash
 
-.PHONY: bench bench-quick jmh deps build
+.PHONY: bench bench-quick jmh deps build bench-build
 
 deps:
 	scripts/install-deps.sh
@@ -20,11 +21,14 @@ deps:
 build:
 	source scripts/env.sh && ./mvnw -B -q $(MVN_ARGS) -DskipTests package
 
-bench: deps build
+bench-build:
+	source scripts/env.sh && ./mvnw -B -q $(MVN_ARGS) -DskipTests package -pl appliance,benchmarks -am
+
+bench: deps bench-build
 	scripts/load-bench.sh full --append-results benchmarks/RESULTS.md
 
-bench-quick: deps build
+bench-quick: deps bench-build
 	scripts/load-bench.sh quick
 
-jmh: build
+jmh: bench-build
 	scripts/jmh.sh

@@ -332,7 +332,7 @@ public final class Bench {
         // it fell on direct, the baseline every added latency is taken from.
         switchTo(direct, mode);
         agent.run(from(direct, cmd).put("warmup_seconds", 0).put("duration_seconds",
-                Math.min(5, profile.warmupSeconds() + profile.windowSeconds())), m -> { });
+                Math.min(5, 2 * profile.warmupSeconds())), m -> { });
         for (int round = 0; round < profile.rounds(); round++) {
             for (int i = 0; i < order.size(); i++) {
                 SystemUnderTest s = order.get((i + round) % order.size());
