@@ -306,7 +306,8 @@ public final class Flow {
     }
 
     /**
-     * The output toward {@code side} was shut down after everything was flushed (half-close relayed). When both
+     * The output toward {@code side} was shut down after everything was flushed (half-close relayed), or, for the
+     * direction that ends last, everything was flushed and the close that completes the flow sends the FIN. When both
      * directions are done the flow completed.
      */
     public void outputShutdown(Side side) {
@@ -318,6 +319,11 @@ public final class Flow {
         if (clientOutputDone && upstreamOutputDone) {
             end(Termination.COMPLETED, null);
         }
+    }
+
+    /** Whether the output toward {@code side} was shut down already ({@link #outputShutdown}). */
+    public boolean isOutputShutdown(Side side) {
+        return side == Side.CLIENT ? clientOutputDone : upstreamOutputDone;
     }
 
     /** Ends the flow with {@code t}: abortive endings reset both sockets, graceful ones close with FIN. */

@@ -68,9 +68,20 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
             // This side sent FIN: flush what it sent, then send FIN onwards (half-close, RFC 9293 §3.6).
             Flow.Side peerSide = side == Flow.Side.CLIENT ? Flow.Side.UPSTREAM : Flow.Side.CLIENT;
             HalfCloseWatch.start(flow, side, ctx.channel());
+            if (!peer.isActive()) {
+                return; // the peer is closed or closing, and its close ends the flow: a write now could only fail
+            }
             peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFuture f) -> {
                 if (!f.isSuccess()) {
                     return; // the write failure already ended the flow
+                }
+                if (flow.isOutputShutdown(side)) {
+                    // The other direction ended first, so this end of stream completes the flow, and completing closes
+                    // both sockets with FIN: the peer's close sends the FIN a shutdownOutput() would (it read to its
+                    // own end of stream, so nothing unread turns the close into a reset). Netty's shutdownOutput()
+                    // creates a ChannelOutputShutdownException, stack trace and all, even when it succeeds.
+                    flow.outputShutdown(peerSide);
+                    return;
                 }
                 ((DuplexChannel) peer).shutdownOutput().addListener((ChannelFuture s) -> {
                     if (s.isSuccess()) {
