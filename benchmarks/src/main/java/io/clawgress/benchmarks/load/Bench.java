@@ -266,14 +266,18 @@ public final class Bench {
     }
 
     /**
-     * Every system (and the generator) carries each kind of traffic before anything is recorded. The JVM daemons get
-     * longer: until their JIT has compiled the data path, their CPU and latency are the compiler's (a gateway runs for
-     * days; the benchmark reports its steady state).
+     * Each Clawgress daemon carries each kind of traffic before anything is recorded, until its JIT has compiled the
+     * data path (a gateway runs for days; the benchmark reports its steady state). The generator and the server warm
+     * up on the same traffic. HAProxy, Squid and direct have no JIT: the warm-up of every cell (not recorded) is all
+     * they need (Squid mints its certificate for the intercepted name in the first one).
      */
     private void warmUp() throws Exception {
         int conns = Math.min(200, profile.keepAliveConns());
+        double s = profile.jvmWarmupSeconds();
         for (SystemUnderTest sys : allSystems(false)) {
-            double s = sys instanceof Clawgress ? profile.jvmWarmupSeconds() : Math.min(1, profile.jvmWarmupSeconds());
+            if (!(sys instanceof Clawgress)) {
+                continue;
+            }
             switchTo(sys, Mode.PASSTHROUGH);
             agent.run(from(sys, keepAlive(PASSTHROUGH_SNI, conns, 1000)).put("warmup_seconds", 0)
                     .put("duration_seconds", s), m -> { });
@@ -287,8 +291,8 @@ public final class Bench {
         }
         results.notes.add(String.format("Warm-up before anything was recorded: each kind of traffic (passthrough "
                 + "keep-alive and new connections, intercept new connections and keep-alive) for %.0f s through each "
-                + "Clawgress daemon (JIT), %.0f s through the others.", profile.jvmWarmupSeconds(),
-                Math.min(1, profile.jvmWarmupSeconds())));
+                + "Clawgress daemon (JIT); the other systems have no JIT and get the unrecorded warm-up of every cell "
+                + "(%.0f s).", profile.jvmWarmupSeconds(), profile.warmupSeconds()));
         log("warm-up done");
     }
 

@@ -45,9 +45,9 @@ public record Profile(String name, int rounds, double jvmWarmupSeconds, double w
     public static Profile named(String name) {
         List<String> all = List.of("a", "b", "c", "d", "e");
         return switch (name) {
-            case "full" -> new Profile("full", 4, 10, 3, 8, 2000, 2000, 300, 150, 500, 1000,
+            case "full" -> new Profile("full", 4, 10, 4, 8, 2000, 2000, 300, 150, 500, 1000,
                     List.of(2000, 4000, 6000, 8000, RAMP_MAX), 500, 5, 1L << 30, all);
-            case "quick" -> new Profile("quick", 1, 2, 1, 3, 2000, 2000, 300, 150, 500, 1000,
+            case "quick" -> new Profile("quick", 1, 3, 1, 3, 2000, 2000, 300, 150, 500, 1000,
                     List.of(2000, RAMP_MAX), 500, 1, 256L << 20, all);
             case "smoke" -> new Profile("smoke", 1, 0.3, 0.3, 1, 100, 200, 50, 30, 20, 100,
                     List.of(100, 200), 100, 0.5, 8L << 20, all);
