@@ -168,9 +168,11 @@ public final class Bench {
                         keepAlive(INTERCEPT_SNI, profile.interceptConns(), profile.interceptRate()), false);
             }
             if (profile.runs("e")) {
+                quiesce("bulk");
                 bulkScenario();
             }
             if (profile.runs("d")) {
+                quiesce("ramp");
                 rampScenario();
             }
         } finally {
@@ -331,6 +333,7 @@ public final class Bench {
             bySystem.put(s.name(), new Results.Latency());
         }
         results.latency.put(id, bySystem);
+        quiesce(id);
         // One unrecorded cell first: the first cell after a change of scenario (the previous one's connections
         // closing, audit records being written, the generator's new pattern) showed stalls no later cell had, and
         // it fell on direct, the baseline every added latency is taken from.
@@ -343,6 +346,34 @@ public final class Bench {
                 slice(id, s, mode, cmd, bySystem.get(s.name()));
             }
         }
+    }
+
+    /**
+     * Waits (at most 20 s) until the systems and the server are idle — under 10% of a core together for half a
+     * second — so the work the previous traffic left behind (the JIT's compile queue after the warm-up, thousands of
+     * connections closing and their audit records, a GC cycle) does not land in the next scenario's first cells.
+     */
+    private void quiesce(String id) throws InterruptedException {
+        long start = System.nanoTime();
+        long deadline = start + 20_000_000_000L;
+        while (true) {
+            long before = busyNanos();
+            Thread.sleep(500);
+            long used = busyNanos() - before;
+            if (used < 50_000_000L || System.nanoTime() > deadline) {
+                log("%-12s quiet after %.1f s (%.0f%% of a core in the last 0.5 s)", id,
+                        (System.nanoTime() - start) / 1e9, used / 5e6);
+                return;
+            }
+        }
+    }
+
+    private long busyNanos() {
+        long n = Proc.cpuNanos(server.pid());
+        for (SystemUnderTest s : allSystems(false)) {
+            n += cpu(s);
+        }
+        return n;
     }
 
     /** One system, one recorded window. */
