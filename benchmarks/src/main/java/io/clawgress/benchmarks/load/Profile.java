@@ -25,11 +25,13 @@ import java.util.List;
  * @param rampProbeSeconds    scenario (d): recorded seconds per step
  * @param bulkBytes           scenario (e): bytes downloaded per slice
  * @param scenarios           which of a, b, c, d, e run
+ * @param quietCells          wait before every latency cell until the systems are idle (up to 5 s each; off in
+ *                            quick and smoke, whose point is a short run)
  */
 public record Profile(String name, int rounds, double jvmWarmupSeconds, double warmupSeconds, double windowSeconds, int keepAliveConns,
                       double keepAliveRate, double newConnRate, double interceptNewRate, int interceptConns,
                       double interceptRate, List<Integer> rampSteps, double rampProbeRate, double rampProbeSeconds,
-                      long bulkBytes, List<String> scenarios) {
+                      long bulkBytes, List<String> scenarios, boolean quietCells) {
 
     /** Flows through a gateway at the top of the ramp: 2 descriptors each, under the 20,000 per-process limit. */
     public static final int RAMP_MAX = 9_500;
@@ -45,12 +47,12 @@ public record Profile(String name, int rounds, double jvmWarmupSeconds, double w
     public static Profile named(String name) {
         List<String> all = List.of("a", "b", "c", "d", "e");
         return switch (name) {
-            case "full" -> new Profile("full", 4, 10, 4, 8, 2000, 2000, 300, 150, 500, 1000,
-                    List.of(2000, 4000, 6000, 8000, RAMP_MAX), 500, 5, 1L << 30, all);
-            case "quick" -> new Profile("quick", 1, 3, 1, 3, 2000, 2000, 300, 150, 500, 1000,
-                    List.of(2000, RAMP_MAX), 500, 1, 256L << 20, all);
+            case "full" -> new Profile("full", 4, 10, 3, 8, 2000, 2000, 200, 100, 500, 1000,
+                    List.of(2000, 4000, 6000, 8000, RAMP_MAX), 500, 5, 1L << 30, all, true);
+            case "quick" -> new Profile("quick", 1, 3, 1, 3, 2000, 2000, 200, 100, 500, 1000,
+                    List.of(2000, RAMP_MAX), 500, 1, 256L << 20, all, false);
             case "smoke" -> new Profile("smoke", 1, 0.3, 0.3, 1, 100, 200, 50, 30, 20, 100,
-                    List.of(100, 200), 100, 0.5, 8L << 20, all);
+                    List.of(100, 200), 100, 0.5, 8L << 20, all, false);
             default -> throw new IllegalArgumentException("profile: " + name + " (expected: full, quick, smoke)");
         };
     }
@@ -58,7 +60,7 @@ public record Profile(String name, int rounds, double jvmWarmupSeconds, double w
     public Profile only(List<String> which) {
         return new Profile(name, rounds, jvmWarmupSeconds, warmupSeconds, windowSeconds, keepAliveConns,
                 keepAliveRate, newConnRate, interceptNewRate, interceptConns, interceptRate, rampSteps, rampProbeRate,
-                rampProbeSeconds, bulkBytes, which);
+                rampProbeSeconds, bulkBytes, which, quietCells);
     }
 
     /** The same profile with every request and connection rate multiplied by {@code factor} (slower machines). */
@@ -69,7 +71,7 @@ public record Profile(String name, int rounds, double jvmWarmupSeconds, double w
         return new Profile(name, rounds, jvmWarmupSeconds, warmupSeconds, windowSeconds, keepAliveConns,
                 keepAliveRate * factor,
                 newConnRate * factor, interceptNewRate * factor, interceptConns, interceptRate * factor, rampSteps,
-                rampProbeRate * factor, rampProbeSeconds, bulkBytes, scenarios);
+                rampProbeRate * factor, rampProbeSeconds, bulkBytes, scenarios, quietCells);
     }
 
     public boolean runs(String scenario) {
