@@ -343,7 +343,10 @@ public final class Bench {
         for (int round = 0; round < profile.rounds(); round++) {
             for (int i = 0; i < order.size(); i++) {
                 SystemUnderTest s = order.get((i + round) % order.size());
-                slice(id, s, mode, cmd, bySystem.get(s.name()));
+                for (int attempt = 0; !slice(id, s, mode, cmd, bySystem.get(s.name()), attempt < STEAL_RETRIES);
+                     attempt++) {
+                    log("%-12s %-18s cell repeated: the hypervisor took CPU during it", id, s.name());
+                }
             }
         }
     }
@@ -384,9 +387,15 @@ public final class Bench {
         return n;
     }
 
-    /** One system, one recorded window. */
-    private void slice(String id, SystemUnderTest s, Mode mode, ObjectNode template, Results.Latency agg)
-            throws Exception {
+    /** How often one cell is measured again for steal ({@link Results#STEAL_LIMIT}). */
+    static final int STEAL_RETRIES = 1;
+
+    /**
+     * One system, one recorded window; false (nothing recorded) when {@code mayRepeat} and the hypervisor took more
+     * than {@link Results#STEAL_LIMIT} of the CPU during the window.
+     */
+    private boolean slice(String id, SystemUnderTest s, Mode mode, ObjectNode template, Results.Latency agg,
+                          boolean mayRepeat) throws Exception {
         requireAlive();
         if (profile.quietCells()) {
             // The previous cell's system may still be closing its connections (and writing their audit records).
@@ -396,16 +405,30 @@ public final class Bench {
         ObjectNode cmd = from(s, template);
         long[] cpu = new long[4];
         long[] rss = new long[1];
+        long[] steal = new long[4];
         JsonNode r = agent.run(cmd, mark -> {
             if (mark.equals("start")) {
                 cpu[0] = cpu(s);
                 cpu[1] = Proc.cpuNanos(server.pid());
+                steal[0] = Proc.stealNanos();
+                steal[1] = System.nanoTime();
             } else if (mark.equals("end")) {
                 cpu[2] = cpu(s);
                 cpu[3] = Proc.cpuNanos(server.pid());
                 rss[0] = rss(s);
+                steal[2] = Proc.stealNanos();
+                steal[3] = System.nanoTime();
             }
         });
+        double stolen = steal[3] > steal[1]
+                ? (steal[2] - steal[0]) / ((double) (steal[3] - steal[1]) * Runtime.getRuntime().availableProcessors())
+                : 0;
+        if (stolen > Results.STEAL_LIMIT && !r.has("failure")) {
+            agg.stolenCells.add(String.format("%.0f%%%s", 100 * stolen, mayRepeat ? "" : " (kept: retries used up)"));
+            if (mayRepeat) {
+                return false;
+            }
+        }
         agg.slices++;
         if (s instanceof Clawgress c) {
             // The daemon's own view (DNS lookups, peek and decision timings, endings), for explaining its figures.
@@ -416,7 +439,7 @@ public final class Bench {
             agg.errors.merge("slice_failed", 1L, Long::sum);
             results.notes.add(id + " / " + s.name() + ": " + r.get("failure").asText());
             log("%s %s: FAILED %s", id, s.name(), r.get("failure").asText());
-            return;
+            return true;
         }
         Histogram h = decode(r.get("latency").asText());
         agg.histogram.add(h);
@@ -432,9 +455,11 @@ public final class Bench {
         agg.agentCpuSeconds += r.path("agent_cpu_seconds").asDouble();
         agg.rssKib = rss[0];
         agg.pacerLateP99Us = Math.max(agg.pacerLateP99Us, r.path("pacer_late_p99_us").asDouble());
-        log("%-12s %-18s p50 %8.1f us  p99 %8.1f us  %7.0f/s  errors %d  cpu %.2fs", id, s.name(),
+        log("%-12s %-18s p50 %8.1f us  p99 %8.1f us  %7.0f/s  errors %d  cpu %.2fs  steal %.1f%%", id, s.name(),
                 h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(99) / 1e3,
-                r.path("rate_achieved").asDouble(), r.path("errors_total").asLong(), (cpu[2] - cpu[0]) / 1e9);
+                r.path("rate_achieved").asDouble(), r.path("errors_total").asLong(), (cpu[2] - cpu[0]) / 1e9,
+                100 * stolen);
+        return true;
     }
 
     private void bulkScenario() throws Exception {

@@ -33,6 +33,24 @@ public final class Proc {
         }
     }
 
+    /**
+     * CPU time the hypervisor took from this machine (the {@code steal} column of {@code /proc/stat}, all CPUs), in
+     * nanoseconds; 0 where it is not reported.
+     */
+    public static long stealNanos() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/stat"))) {
+                if (line.startsWith("cpu ")) {
+                    String[] f = line.trim().split("\\s+");
+                    return f.length > 8 ? Long.parseLong(f[8]) * TICK_NANOS : 0;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+        return 0;
+    }
+
     /** VmRSS of {@code pid} in KiB. */
     public static long rssKib(long pid) {
         return statusKib(pid, "VmRSS:");

@@ -69,6 +69,7 @@ public final class Report {
                         : Double.NaN));
                 m.put("rss_mib", round(l.rssKib / 1024.0));
                 m.put("pacer_late_p99_us", round(l.pacerLateP99Us));
+                m.put("cells_repeated_for_steal", l.stolenCells);
                 for (String peer : List.of(HAPROXY, SQUID)) {
                     if (CLAWGRESS.contains(name)) {
                         m.put("added_p50_ratio_to_" + peer, round(ratio(bySystem, name, peer, 50)));
@@ -210,6 +211,16 @@ public final class Report {
                     .append(cells(bySystem.get(Results.DIRECT))).append("; `direct-check` ")
                     .append(cells(bySystem.get(Results.DIRECT_CHECK))).append(".\n");
         }
+        List<String> stolen = new ArrayList<>();
+        bySystem.forEach((name, l) -> {
+            if (!l.stolenCells.isEmpty()) {
+                stolen.add("`" + name + "` " + String.join(", ", l.stolenCells));
+            }
+        });
+        b.append("\nCells measured again because the hypervisor took more than ")
+                .append(fmt1(100 * Results.STEAL_LIMIT))
+                .append("% of the CPU during them (steal time; share taken): ")
+                .append(stolen.isEmpty() ? "none" : String.join("; ", stolen)).append(".\n");
         b.append("\n![").append(id).append("](").append(plotDir).append('/').append(Plots.latencyFile(id))
                 .append(")\n\n");
     }

@@ -20,6 +20,13 @@ public final class Results {
     /** The second direct measurement: the method check (must agree with {@link #DIRECT}). */
     public static final String DIRECT_CHECK = "direct-check";
 
+    /**
+     * A latency cell during which the hypervisor took more than this share of the machine's CPU (steal time,
+     * /proc/stat) is measured again (once at most; this machine's steal runs at 1-6% between bursts): on a shared virtual machine a burst of steal stalls whichever
+     * system happens to be measured — it made single cells of direct twice as slow as the others.
+     */
+    public static final double STEAL_LIMIT = 0.08;
+
     public final String profile;
     public final Map<String, String> machine = new LinkedHashMap<>();
     public final Map<String, Map<String, String>> systems = new LinkedHashMap<>();
@@ -55,6 +62,8 @@ public final class Results {
         public int slices;
         /** Each recorded cell's own p50, µs, in the order measured (how much cells of one system differ). */
         public final List<Double> cellP50Us = new ArrayList<>();
+        /** Cells measured again because the hypervisor took CPU during them (their steal share), not recorded. */
+        public final List<String> stolenCells = new ArrayList<>();
 
         public long errorCount() {
             return errors.values().stream().mapToLong(Long::longValue).sum();
