@@ -39,6 +39,8 @@ class NameResolutionOutcomeTest {
     private Thread serving;
     private EventLoopGroup group;
     private NameResolution names;
+    /** Resolvers a test made with its own settings ({@link #uncached}), closed after it. */
+    private final List<NameResolution> made = new java.util.ArrayList<>();
     /** Behaviour by full name (ok, nx, fail, empty, slow, delay), overriding the first label. */
     private final java.util.Map<String, String> modes = new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.Map<String, java.util.concurrent.atomic.AtomicInteger> queries =
@@ -59,6 +61,9 @@ class NameResolutionOutcomeTest {
     void stop() throws Exception {
         EventLoop loop = group.next();
         loop.submit(names::close).sync();
+        for (NameResolution n : made) {
+            loop.submit(n::close).sync();
+        }
         group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
         server.close();
         serving.join(5000);
@@ -79,86 +84,68 @@ class NameResolutionOutcomeTest {
 
     /** Answers never cached (max_ttl 0), so every lookup asks the server; {@code stale} as given. */
     private NameResolution uncached(Duration stale) {
-        return new NameResolution(new DnsSettings(List.of((InetSocketAddress) server.getLocalSocketAddress()),
-                Duration.ofMillis(300), Duration.ZERO, stale), NioDatagramChannel.class);
-    }
-
-    private void closeOnLoop(NameResolution n) throws Exception {
-        group.next().submit(n::close).sync();
+        NameResolution n = new NameResolution(new DnsSettings(
+                List.of((InetSocketAddress) server.getLocalSocketAddress()), Duration.ofMillis(300), Duration.ZERO,
+                stale), NioDatagramChannel.class);
+        made.add(n);
+        return n;
     }
 
     @Test
     void whenTheResolversTimeOutTheLastGoodAnswerIsServedStale() throws Exception {
         NameResolution n = uncached(Duration.ofMinutes(1));
-        try {
-            assertThat(lookup(n, "flip.test")).isEqualTo(DnsOutcome.OK);
-            modes.put("flip.test", "slow");
-            assertThat(lookup(n, "flip.test")).isEqualTo(DnsOutcome.STALE);
-            modes.put("flip.test", "fail");
-            assertThat(lookup(n, "flip.test")).isEqualTo(DnsOutcome.STALE);
-            modes.put("flip.test", "ok");
-            assertThat(lookup(n, "flip.test")).isEqualTo(DnsOutcome.OK);
-            assertThat(lookup(n, "slow.test")).as("no good answer ever: nothing to serve")
-                    .isEqualTo(DnsOutcome.TIMEOUT);
-        } finally {
-            closeOnLoop(n);
-        }
+        assertThat(lookup(n, "flip.test")).isEqualTo(DnsOutcome.OK);
+        modes.put("flip.test", "slow");
+        assertThat(lookup(n, "flip.test")).isEqualTo(DnsOutcome.STALE);
+        modes.put("flip.test", "fail");
+        assertThat(lookup(n, "flip.test")).isEqualTo(DnsOutcome.STALE);
+        modes.put("flip.test", "ok");
+        assertThat(lookup(n, "flip.test")).isEqualTo(DnsOutcome.OK);
+        assertThat(lookup(n, "slow.test")).as("no good answer ever: nothing to serve")
+                .isEqualTo(DnsOutcome.TIMEOUT);
     }
 
     @Test
     void nxdomainAndEmptyAnswersAreAnswersNeverPaperedOverWithStaleOnes() throws Exception {
         NameResolution n = uncached(Duration.ofMinutes(1));
-        try {
-            assertThat(lookup(n, "gone.test")).isEqualTo(DnsOutcome.OK);
-            modes.put("gone.test", "nx");
-            assertThat(lookup(n, "gone.test")).isEqualTo(DnsOutcome.NXDOMAIN);
-            assertThat(lookup(n, "bare.test")).isEqualTo(DnsOutcome.OK);
-            modes.put("bare.test", "empty");
-            assertThat(lookup(n, "bare.test")).isEqualTo(DnsOutcome.ERROR);
-        } finally {
-            closeOnLoop(n);
-        }
+        assertThat(lookup(n, "gone.test")).isEqualTo(DnsOutcome.OK);
+        modes.put("gone.test", "nx");
+        assertThat(lookup(n, "gone.test")).isEqualTo(DnsOutcome.NXDOMAIN);
+        assertThat(lookup(n, "bare.test")).isEqualTo(DnsOutcome.OK);
+        modes.put("bare.test", "empty");
+        assertThat(lookup(n, "bare.test")).isEqualTo(DnsOutcome.ERROR);
     }
 
     @Test
     void serveStaleOffOrTooOldFailsTheLookup() throws Exception {
         NameResolution off = uncached(Duration.ZERO);
         NameResolution brief = uncached(Duration.ofMillis(1));
-        try {
-            assertThat(lookup(off, "a.test")).isEqualTo(DnsOutcome.OK);
-            assertThat(lookup(brief, "b.test")).isEqualTo(DnsOutcome.OK);
-            modes.put("a.test", "slow");
-            modes.put("b.test", "slow");
-            assertThat(lookup(off, "a.test")).isEqualTo(DnsOutcome.TIMEOUT);
-            assertThat(lookup(brief, "b.test")).as("the 300 ms timeout alone outlasts 1 ms of staleness")
-                    .isEqualTo(DnsOutcome.TIMEOUT);
-        } finally {
-            closeOnLoop(off);
-            closeOnLoop(brief);
-        }
+        assertThat(lookup(off, "a.test")).isEqualTo(DnsOutcome.OK);
+        assertThat(lookup(brief, "b.test")).isEqualTo(DnsOutcome.OK);
+        modes.put("a.test", "slow");
+        modes.put("b.test", "slow");
+        assertThat(lookup(off, "a.test")).isEqualTo(DnsOutcome.TIMEOUT);
+        assertThat(lookup(brief, "b.test")).as("the 300 ms timeout alone outlasts 1 ms of staleness")
+                .isEqualTo(DnsOutcome.TIMEOUT);
     }
 
     @Test
     void concurrentLookupsOfOneNameShareOneQuery() throws Exception {
         NameResolution n = uncached(Duration.ZERO);
-        try {
-            modes.put("busy.test", "delay");
-            EventLoop loop = group.next();
-            List<Future<List<InetAddress>>> all = loop.submit(() -> {
-                List<Future<List<InetAddress>>> fs = new java.util.ArrayList<>();
-                for (int i = 0; i < 20; i++) {
-                    fs.add(n.resolveAll("busy.test", loop));
-                }
-                return fs;
-            }).get();
-            for (Future<List<InetAddress>> f : all) {
-                assertThat(f.await().isSuccess()).isTrue();
+        modes.put("busy.test", "delay");
+        EventLoop loop = group.next();
+        List<Future<List<InetAddress>>> all = loop.submit(() -> {
+            List<Future<List<InetAddress>>> fs = new java.util.ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                fs.add(n.resolveAll("busy.test", loop));
             }
-            // One A and one AAAA query (IPv4 preferred asks both), not 20 of each.
-            assertThat(queries.get("busy.test").get()).isLessThanOrEqualTo(2);
-        } finally {
-            closeOnLoop(n);
+            return fs;
+        }).get();
+        for (Future<List<InetAddress>> f : all) {
+            assertThat(f.await().isSuccess()).isTrue();
         }
+        // One A and one AAAA query (IPv4 preferred asks both), not 20 of each.
+        assertThat(queries.get("busy.test").get()).isLessThanOrEqualTo(2);
     }
 
     @Test
