@@ -325,7 +325,8 @@ public final class Bench {
                 ? String.format("%d connections, %.0f requests/s", cmd.get("connections").asInt(),
                 cmd.get("rate").asDouble())
                 : String.format("%.0f new connections/s", cmd.get("rate").asDouble());
-        results.scenarioTitles.put(id, title + "; " + load + "; " + profile.rounds() + " x "
+        int rounds = mode == Mode.INTERCEPT ? profile.interceptRounds() : profile.rounds();
+        results.scenarioTitles.put(id, title + "; " + load + "; " + rounds + " x "
                 + profile.windowSeconds() + " s per system");
         Map<String, Results.Latency> bySystem = new LinkedHashMap<>();
         List<SystemUnderTest> order = allSystems(withCheck);
@@ -340,13 +341,28 @@ public final class Bench {
         switchTo(direct, mode);
         agent.run(from(direct, cmd).put("warmup_seconds", 0).put("duration_seconds",
                 Math.min(5, 2 * profile.warmupSeconds())), m -> { });
-        for (int round = 0; round < profile.rounds(); round++) {
+        long retryBudget = (long) ((withCheck ? 1 : 0.5) * profile.stealRetrySeconds() * 1e9);
+        for (int round = 0; round < rounds; round++) {
             for (int i = 0; i < order.size(); i++) {
                 SystemUnderTest s = order.get((i + round) % order.size());
-                for (int attempt = 0; !slice(id, s, mode, cmd, bySystem.get(s.name()), attempt < STEAL_RETRIES);
-                     attempt++) {
-                    log("%-12s %-18s cell repeated: the hypervisor took CPU during it", id, s.name());
+                Results.Latency agg = bySystem.get(s.name());
+                Cell kept = cell(id, s, mode, cmd);
+                for (int attempt = 1; kept.stolen > Results.STEAL_LIMIT && kept.failure == null
+                        && attempt <= STEAL_RETRIES && retryBudget > 0; attempt++) {
+                    log("%-12s %-18s cell repeated: the hypervisor took %.1f%% of the CPU during it", id, s.name(),
+                            100 * kept.stolen);
+                    long start = System.nanoTime();
+                    Cell again = cell(id, s, mode, cmd);
+                    retryBudget -= System.nanoTime() - start;
+                    Cell dropped = again.stolen < kept.stolen ? kept : again;
+                    kept = dropped == kept ? again : kept;
+                    agg.stolenCells.add(String.format("%.0f%%", 100 * dropped.stolen));
                 }
+                if (kept.stolen > Results.STEAL_LIMIT && kept.failure == null) {
+                    agg.stolenCells.add(String.format("%.0f%% (kept: %s)", 100 * kept.stolen,
+                            retryBudget > 0 ? "the least stalled of " + (1 + STEAL_RETRIES) : "retry time used up"));
+                }
+                record(id, s, kept, agg);
             }
         }
     }
@@ -387,15 +403,20 @@ public final class Bench {
         return n;
     }
 
-    /** How often one cell is measured again for steal ({@link Results#STEAL_LIMIT}). */
-    static final int STEAL_RETRIES = 1;
+    /** How often one cell is measured again at most for steal ({@link Results#STEAL_LIMIT}). */
+    static final int STEAL_RETRIES = 2;
 
     /**
-     * One system, one recorded window; false (nothing recorded) when {@code mayRepeat} and the hypervisor took more
-     * than {@link Results#STEAL_LIMIT} of the CPU during the window.
+     * One measured latency cell, not yet recorded.
+     *
+     * @param stolen  the share of the machine's CPU the hypervisor took during the window (steal time, /proc/stat)
+     * @param metrics the daemon's metrics right after the window (Clawgress only, else null)
      */
-    private boolean slice(String id, SystemUnderTest s, Mode mode, ObjectNode template, Results.Latency agg,
-                          boolean mayRepeat) throws Exception {
+    private record Cell(JsonNode result, String failure, long[] cpu, long rssKib, double stolen, String metrics) {
+    }
+
+    /** One system, one recorded window: measured, not yet added to the scenario's figures. */
+    private Cell cell(String id, SystemUnderTest s, Mode mode, ObjectNode template) throws Exception {
         requireAlive();
         if (profile.quietCells()) {
             // The previous cell's system may still be closing its connections (and writing their audit records).
@@ -423,24 +444,26 @@ public final class Bench {
         double stolen = steal[3] > steal[1]
                 ? (steal[2] - steal[0]) / ((double) (steal[3] - steal[1]) * Runtime.getRuntime().availableProcessors())
                 : 0;
-        if (stolen > Results.STEAL_LIMIT && !r.has("failure")) {
-            agg.stolenCells.add(String.format("%.0f%%%s", 100 * stolen, mayRepeat ? "" : " (kept: retries used up)"));
-            if (mayRepeat) {
-                return false;
-            }
-        }
+        // The daemon's own view (DNS lookups, peek and decision timings, endings), for explaining its figures.
+        String metrics = s instanceof Clawgress c ? c.scrapeMetrics() : null;
+        return new Cell(r, r.has("failure") ? r.get("failure").asText() : null, cpu, rss[0], stolen, metrics);
+    }
+
+    /** Adds {@code c} to {@code s}'s figures in scenario {@code id}. */
+    private void record(String id, SystemUnderTest s, Cell c, Results.Latency agg) throws IOException {
         agg.slices++;
-        if (s instanceof Clawgress c) {
-            // The daemon's own view (DNS lookups, peek and decision timings, endings), for explaining its figures.
+        if (c.metrics() != null) {
             Path metrics = Files.createDirectories(out.resolve("metrics"));
-            Files.writeString(metrics.resolve(id + "-" + s.name() + "-" + agg.slices + ".prom"), c.scrapeMetrics());
+            Files.writeString(metrics.resolve(id + "-" + s.name() + "-" + agg.slices + ".prom"), c.metrics());
         }
-        if (r.has("failure")) {
+        if (c.failure() != null) {
             agg.errors.merge("slice_failed", 1L, Long::sum);
-            results.notes.add(id + " / " + s.name() + ": " + r.get("failure").asText());
-            log("%s %s: FAILED %s", id, s.name(), r.get("failure").asText());
-            return true;
+            results.notes.add(id + " / " + s.name() + ": " + c.failure());
+            log("%s %s: FAILED %s", id, s.name(), c.failure());
+            return;
         }
+        JsonNode r = c.result();
+        long[] cpu = c.cpu();
         Histogram h = decode(r.get("latency").asText());
         agg.histogram.add(h);
         agg.cellP50Us.add(h.getValueAtPercentile(50) / 1e3);
@@ -453,13 +476,12 @@ public final class Bench {
         agg.systemCpuSeconds += (cpu[2] - cpu[0]) / 1e9;
         agg.serverCpuSeconds += (cpu[3] - cpu[1]) / 1e9;
         agg.agentCpuSeconds += r.path("agent_cpu_seconds").asDouble();
-        agg.rssKib = rss[0];
+        agg.rssKib = c.rssKib();
         agg.pacerLateP99Us = Math.max(agg.pacerLateP99Us, r.path("pacer_late_p99_us").asDouble());
         log("%-12s %-18s p50 %8.1f us  p99 %8.1f us  %7.0f/s  errors %d  cpu %.2fs  steal %.1f%%", id, s.name(),
                 h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(99) / 1e3,
                 r.path("rate_achieved").asDouble(), r.path("errors_total").asLong(), (cpu[2] - cpu[0]) / 1e9,
-                100 * stolen);
-        return true;
+                100 * c.stolen());
     }
 
     private void bulkScenario() throws Exception {

@@ -11,6 +11,9 @@ import java.util.List;
  * at once: nothing may saturate, or the latency measured is the queue of an overloaded CPU, not the gateway's.
  *
  * @param rounds              how many times each scenario visits every system (interleaved, the order rotated)
+ * @param interceptRounds     the same for the intercept scenarios (c), whose figures are milliseconds: fewer rounds
+ *                            leave (a) and (b), where microseconds count, the time to repeat cells the hypervisor
+ *                            stalled
  * @param jvmWarmupSeconds    traffic of each kind through each Clawgress daemon before anything is recorded
  * @param warmupSeconds       per slice, not recorded
  * @param windowSeconds       per slice, recorded
@@ -27,18 +30,23 @@ import java.util.List;
  * @param scenarios           which of a, b, c, d, e run
  * @param quietCells          wait before every latency cell until the systems are idle (up to 5 s each; off in
  *                            quick and smoke, whose point is a short run)
+ * @param stealRetrySeconds   per latency scenario with the method check, how long cells the hypervisor stalled may
+ *                            be measured again (half of it in the others); bounds the run time
  */
-public record Profile(String name, int rounds, double jvmWarmupSeconds, double warmupSeconds, double windowSeconds, int keepAliveConns,
+public record Profile(String name, int rounds, int interceptRounds, double jvmWarmupSeconds, double warmupSeconds,
+                      double windowSeconds, int keepAliveConns,
                       double keepAliveRate, double newConnRate, double interceptNewRate, int interceptConns,
                       double interceptRate, List<Integer> rampSteps, double rampProbeRate, double rampProbeSeconds,
-                      long bulkBytes, List<String> scenarios, boolean quietCells) {
+                      long bulkBytes, List<String> scenarios, boolean quietCells,
+                      double stealRetrySeconds) {
 
     /** Flows through a gateway at the top of the ramp: 2 descriptors each, under the 20,000 per-process limit. */
     public static final int RAMP_MAX = 9_500;
 
     public Profile {
-        if (rounds < 1 || windowSeconds <= 0 || warmupSeconds < 0) {
-            throw new IllegalArgumentException("profile " + name + ": rounds >= 1, window > 0, warmup >= 0");
+        if (rounds < 1 || interceptRounds < 1 || windowSeconds <= 0 || warmupSeconds < 0 || stealRetrySeconds < 0) {
+            throw new IllegalArgumentException("profile " + name
+                    + ": rounds >= 1, window > 0, warmup >= 0, steal retry seconds >= 0");
         }
         rampSteps = List.copyOf(rampSteps);
         scenarios = List.copyOf(scenarios);
@@ -47,20 +55,20 @@ public record Profile(String name, int rounds, double jvmWarmupSeconds, double w
     public static Profile named(String name) {
         List<String> all = List.of("a", "b", "c", "d", "e");
         return switch (name) {
-            case "full" -> new Profile("full", 4, 10, 3, 8, 2000, 2000, 200, 100, 500, 1000,
-                    List.of(2000, 4000, 6000, 8000, RAMP_MAX), 500, 5, 1L << 30, all, true);
-            case "quick" -> new Profile("quick", 1, 3, 1, 3, 2000, 2000, 200, 100, 500, 1000,
-                    List.of(2000, RAMP_MAX), 500, 1, 256L << 20, all, false);
-            case "smoke" -> new Profile("smoke", 1, 0.3, 0.3, 1, 100, 200, 50, 30, 20, 100,
-                    List.of(100, 200), 100, 0.5, 8L << 20, all, false);
+            case "full" -> new Profile("full", 4, 3, 10, 3, 8, 2000, 2000, 200, 100, 500, 1000,
+                    List.of(2000, 6000, RAMP_MAX), 500, 5, 1L << 30, all, true, 120);
+            case "quick" -> new Profile("quick", 1, 1, 3, 1, 3, 2000, 2000, 200, 100, 500, 1000,
+                    List.of(2000, RAMP_MAX), 500, 1, 256L << 20, all, false, 8);
+            case "smoke" -> new Profile("smoke", 1, 1, 0.3, 0.3, 1, 100, 200, 50, 30, 20, 100,
+                    List.of(100, 200), 100, 0.5, 8L << 20, all, false, 0);
             default -> throw new IllegalArgumentException("profile: " + name + " (expected: full, quick, smoke)");
         };
     }
 
     public Profile only(List<String> which) {
-        return new Profile(name, rounds, jvmWarmupSeconds, warmupSeconds, windowSeconds, keepAliveConns,
-                keepAliveRate, newConnRate, interceptNewRate, interceptConns, interceptRate, rampSteps, rampProbeRate,
-                rampProbeSeconds, bulkBytes, which, quietCells);
+        return new Profile(name, rounds, interceptRounds, jvmWarmupSeconds, warmupSeconds, windowSeconds,
+                keepAliveConns, keepAliveRate, newConnRate, interceptNewRate, interceptConns, interceptRate, rampSteps,
+                rampProbeRate, rampProbeSeconds, bulkBytes, which, quietCells, stealRetrySeconds);
     }
 
     /** The same profile with every request and connection rate multiplied by {@code factor} (slower machines). */
@@ -68,10 +76,10 @@ public record Profile(String name, int rounds, double jvmWarmupSeconds, double w
         if (!(factor > 0)) {
             throw new IllegalArgumentException("scale: " + factor + " (expected: > 0)");
         }
-        return new Profile(name, rounds, jvmWarmupSeconds, warmupSeconds, windowSeconds, keepAliveConns,
-                keepAliveRate * factor,
-                newConnRate * factor, interceptNewRate * factor, interceptConns, interceptRate * factor, rampSteps,
-                rampProbeRate * factor, rampProbeSeconds, bulkBytes, scenarios, quietCells);
+        return new Profile(name, rounds, interceptRounds, jvmWarmupSeconds, warmupSeconds, windowSeconds,
+                keepAliveConns, keepAliveRate * factor, newConnRate * factor, interceptNewRate * factor,
+                interceptConns, interceptRate * factor, rampSteps, rampProbeRate * factor, rampProbeSeconds, bulkBytes,
+                scenarios, quietCells, stealRetrySeconds);
     }
 
     public boolean runs(String scenario) {

@@ -85,6 +85,8 @@ public final class Report {
         r.latency.forEach((id, bySystem) -> {
             if (bySystem.containsKey(Results.DIRECT_CHECK)) {
                 check.put(id + "_p50_difference_us", round(Math.abs(added(bySystem, Results.DIRECT_CHECK, 50))));
+                check.put(id + "_p50_interval_us", List.of(round(bySystem.get(Results.DIRECT).p50HalfWidthUs()),
+                        round(bySystem.get(Results.DIRECT_CHECK).p50HalfWidthUs())));
                 check.put(id + "_direct_cell_p50_us", bySystem.get(Results.DIRECT).cellP50Us.stream()
                         .map(Report::round).toList());
                 check.put(id + "_direct_check_cell_p50_us", bySystem.get(Results.DIRECT_CHECK).cellP50Us.stream()
@@ -207,7 +209,10 @@ public final class Report {
         if (bySystem.containsKey(Results.DIRECT_CHECK)) {
             b.append("\nMethod check: `direct-check` (the same direct path, measured in the same rounds) differs from "
                     + "`direct` by ").append(fmt1(Math.abs(added(bySystem, Results.DIRECT_CHECK, 50))))
-                    .append(" µs at p50 (acceptance: ≤ 10 µs). Each cell's own p50, µs, in the order measured: `direct` ")
+                    .append(" µs at p50 (acceptance: ≤ 10 µs). With this many samples each p50 is known to ± ")
+                    .append(fmt1(bySystem.get(Results.DIRECT).p50HalfWidthUs())).append(" and ± ")
+                    .append(fmt1(bySystem.get(Results.DIRECT_CHECK).p50HalfWidthUs()))
+                    .append(" µs (95%, order statistics). Each cell's own p50, µs, in the order measured: `direct` ")
                     .append(cells(bySystem.get(Results.DIRECT))).append("; `direct-check` ")
                     .append(cells(bySystem.get(Results.DIRECT_CHECK))).append(".\n");
         }
@@ -219,7 +224,8 @@ public final class Report {
         });
         b.append("\nCells measured again because the hypervisor took more than ")
                 .append(fmt1(100 * Results.STEAL_LIMIT))
-                .append("% of the CPU during them (steal time; share taken): ")
+                .append("% of the CPU during them (steal time; share taken by each attempt not recorded, and by the "
+                        + "recorded one when it was still over): ")
                 .append(stolen.isEmpty() ? "none" : String.join("; ", stolen)).append(".\n");
         b.append("\n![").append(id).append("](").append(plotDir).append('/').append(Plots.latencyFile(id))
                 .append(")\n\n");
