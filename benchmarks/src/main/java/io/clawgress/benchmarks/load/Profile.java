@@ -30,8 +30,9 @@ import java.util.List;
  * @param scenarios           which of a, b, c, d, e run
  * @param quietCells          wait before every latency cell until the systems are idle (up to 5 s each; off in
  *                            quick and smoke, whose point is a short run)
- * @param stealRetrySeconds   per latency scenario with the method check, how long cells the hypervisor stalled may
- *                            be measured again (half of it in the others); bounds the run time
+ * @param stealRetrySeconds   for the whole run, how long the latency scenarios may wait for the hypervisor's steal to
+ *                            subside and measure stalled cells again (first come, first served: (a) and (b) run
+ *                            first); bounds the run time
  */
 public record Profile(String name, int rounds, int interceptRounds, double jvmWarmupSeconds, double warmupSeconds,
                       double windowSeconds, int keepAliveConns,
@@ -56,9 +57,9 @@ public record Profile(String name, int rounds, int interceptRounds, double jvmWa
         List<String> all = List.of("a", "b", "c", "d", "e");
         return switch (name) {
             case "full" -> new Profile("full", 4, 3, 10, 3, 8, 2000, 2000, 200, 100, 500, 1000,
-                    List.of(2000, 6000, RAMP_MAX), 500, 5, 1L << 30, all, true, 120);
+                    List.of(2000, 6000, RAMP_MAX), 500, 5, 1L << 30, all, true, 420);
             case "quick" -> new Profile("quick", 1, 1, 3, 1, 3, 2000, 2000, 200, 100, 500, 1000,
-                    List.of(2000, RAMP_MAX), 500, 1, 256L << 20, all, false, 8);
+                    List.of(2000, RAMP_MAX), 500, 1, 256L << 20, all, false, 20);
             case "smoke" -> new Profile("smoke", 1, 1, 0.3, 0.3, 1, 100, 200, 50, 30, 20, 100,
                     List.of(100, 200), 100, 0.5, 8L << 20, all, false, 0);
             default -> throw new IllegalArgumentException("profile: " + name + " (expected: full, quick, smoke)");
