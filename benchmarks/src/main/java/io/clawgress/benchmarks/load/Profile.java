@@ -57,9 +57,9 @@ public record Profile(String name, int rounds, int interceptRounds, double jvmWa
         List<String> all = List.of("a", "b", "c", "d", "e");
         return switch (name) {
             case "full" -> new Profile("full", 4, 3, 10, 3, 8, 2000, 2000, 200, 100, 500, 1000,
-                    List.of(2000, 6000, RAMP_MAX), 500, 5, 1L << 30, all, true, 420);
-            case "quick" -> new Profile("quick", 1, 1, 3, 1, 3, 2000, 2000, 200, 100, 500, 1000,
-                    List.of(2000, RAMP_MAX), 500, 1, 256L << 20, all, false, 20);
+                    List.of(2000, 6000, RAMP_MAX), 500, 5, 1L << 30, all, true, 300);
+            case "quick" -> new Profile("quick", 1, 1, 3, 1, 2, 2000, 2000, 200, 100, 500, 1000,
+                    List.of(2000, RAMP_MAX), 500, 1, 256L << 20, all, false, 0);
             case "smoke" -> new Profile("smoke", 1, 1, 0.3, 0.3, 1, 100, 200, 50, 30, 20, 100,
                     List.of(100, 200), 100, 0.5, 8L << 20, all, false, 0);
             default -> throw new IllegalArgumentException("profile: " + name + " (expected: full, quick, smoke)");
