@@ -354,7 +354,7 @@ public final class Bench {
                 }
                 Cell kept = cell(id, s, mode, cmd);
                 Cell last = kept;
-                for (int attempt = 1; kept.stolen > Results.STEAL_LIMIT && kept.failure == null
+                for (int attempt = 1; kept.stolen > Results.STEAL_LIMIT && kept.failure() == null
                         && attempt <= STEAL_RETRIES && stealBudgetNanos > 0; attempt++) {
                     log("%-12s %-18s cell repeated: the hypervisor took %.1f%% of the CPU during it", id, s.name(),
                             100 * last.stolen);
@@ -364,11 +364,13 @@ public final class Bench {
                     stealBudgetNanos -= System.nanoTime() - start;
                     last = again;
                     Cell dropped = again.stolen < kept.stolen ? kept : again;
-                    kept = dropped == kept ? again : kept;
+                    if (dropped == kept) {
+                        kept = again;
+                    }
                     agg.stolenCells.add(String.format("%.0f%%", 100 * dropped.stolen));
                 }
                 lastCellStalled = last.stolen > Results.STEAL_LIMIT;
-                if (kept.stolen > Results.STEAL_LIMIT && kept.failure == null) {
+                if (kept.stolen > Results.STEAL_LIMIT && kept.failure() == null) {
                     agg.stolenCells.add(String.format("%.0f%% (kept: %s)", 100 * kept.stolen,
                             stealBudgetNanos > 0 ? "the least stalled of " + (1 + STEAL_RETRIES)
                                     : "steal time budget used up"));
@@ -468,9 +470,12 @@ public final class Bench {
         for (Thread t : spinners) {
             t.join();
         }
-        long steal1 = Proc.stealNanos();
-        long t1 = System.nanoTime();
-        return (steal1 - steal0) / ((double) (t1 - t0) * n);
+        return stealShare(steal0, t0, Proc.stealNanos(), System.nanoTime());
+    }
+
+    /** The share of the machine's CPU (all CPUs) the hypervisor took between two readings of steal and clock. */
+    private static double stealShare(long steal0, long t0, long steal1, long t1) {
+        return t1 > t0 ? (steal1 - steal0) / ((double) (t1 - t0) * Runtime.getRuntime().availableProcessors()) : 0;
     }
 
     private static volatile long spinSink;
@@ -481,7 +486,11 @@ public final class Bench {
      * @param stolen  the share of the machine's CPU the hypervisor took during the window (steal time, /proc/stat)
      * @param metrics the daemon's metrics right after the window (Clawgress only, else null)
      */
-    private record Cell(JsonNode result, String failure, long[] cpu, long rssKib, double stolen, String metrics) {
+    private record Cell(JsonNode result, long[] cpu, long rssKib, double stolen, String metrics) {
+        /** Why the generator could not measure the cell, or null. */
+        String failure() {
+            return result.has("failure") ? result.get("failure").asText() : null;
+        }
     }
 
     /** One system, one recorded window: measured, not yet added to the scenario's figures. */
@@ -510,12 +519,9 @@ public final class Bench {
                 steal[3] = System.nanoTime();
             }
         });
-        double stolen = steal[3] > steal[1]
-                ? (steal[2] - steal[0]) / ((double) (steal[3] - steal[1]) * Runtime.getRuntime().availableProcessors())
-                : 0;
         // The daemon's own view (DNS lookups, peek and decision timings, endings), for explaining its figures.
         String metrics = s instanceof Clawgress c ? c.scrapeMetrics() : null;
-        return new Cell(r, r.has("failure") ? r.get("failure").asText() : null, cpu, rss[0], stolen, metrics);
+        return new Cell(r, cpu, rss[0], stealShare(steal[0], steal[1], steal[2], steal[3]), metrics);
     }
 
     /** Adds {@code c} to {@code s}'s figures in scenario {@code id}. */
